@@ -1,0 +1,39 @@
+import { describeError } from '../shared/errors.js';
+import { type CliIo, type Command, ExitCode } from './CliIo.js';
+
+const USAGE = `Usage: aks-panorama-sync <command> [options]
+
+Commands:
+  tags --cluster NAME [--selector NAME=SELECTOR]... [FILE]
+                      print the IP tags of a Kubernetes ServiceList (FILE or stdin)
+  reconcile [--cluster NAME] [--dry-run] [--no-audit]
+                      one full pass: recompute, push to Panorama, audit targets
+  replay-poison [--dry-run]
+                      move poison-queue messages back to their queues
+  status              per cluster and target: last recompute, last push, queues, errors
+  dev                 the local host (Azurite, triggers, Event Grid webhook); the demo when unconfigured
+`;
+
+const commands: Record<string, () => Promise<Command>> = {
+  tags: async () => (await import('./tagsCommand.js')).tagsCommand,
+};
+
+/** Runs the command line; returns the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout)(USAGE);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const load = commands[name];
+  if (!load) {
+    io.stderr(`aks-panorama-sync: unknown command "${name}"\n\n${USAGE}`);
+    return ExitCode.usage;
+  }
+  try {
+    return await (await load())(args, io);
+  } catch (err) {
+    io.stderr(`aks-panorama-sync ${name}: ${describeError(err)}\n`);
+    return ExitCode.failed;
+  }
+}

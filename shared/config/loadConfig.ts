@@ -1,0 +1,462 @@
+import { z } from 'zod';
+import { ConfigError, InputError } from '../errors.js';
+import { registerSecret } from '../logger.js';
+import { type LabelSelector, parseLabelSelector } from '../selectors/parseLabelSelector.js';
+import type { Settings } from './localSettings.js';
+
+/** Where Table and Queue storage live. */
+export type StorageConfig =
+  | { kind: 'connectionString'; connectionString: string }
+  | {
+      kind: 'identity';
+      queueServiceUri: string;
+      tableServiceUri: string;
+      /** Client ID of a user-assigned managed identity (`AzureWebJobsStorage__clientId`). */
+      clientId?: string;
+    };
+
+/** How the service authenticates to a cluster's Kubernetes API. */
+export type ClusterAuth =
+  | { type: 'azureAd' }
+  | {
+      type: 'token';
+      /** The bearer token itself (resolved from `tokenSetting` when that was given). */
+      token: string;
+    };
+
+/** A label selector configured for a cluster: tags `aks_<name>.<cluster>.<service>`. */
+export interface NamedSelector {
+  name: string;
+  /** The selector as written. */
+  source: string;
+  selector: LabelSelector;
+}
+
+/** One monitored AKS cluster. */
+export interface ClusterConfig {
+  /** The AKS cluster name used in tags. Unique (case-insensitively) across monitored clusters. */
+  name: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  nodeResourceGroup?: string;
+  /** ARM resource ID, when subscription and resource group are known. */
+  resourceId?: string;
+  server?: string;
+  caData?: string;
+  auth: ClusterAuth;
+  labelSelectors: NamedSelector[];
+  /** Notify device groups; empty = register on Panorama itself. */
+  deviceGroups: string[];
+}
+
+/** Panorama connection settings. */
+export interface PanoramaConfig {
+  url: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  caCert?: string;
+  vsys?: string;
+  /** Entries per uid-message (default 1000). */
+  chunkSize: number;
+  /** Concurrent API calls per device (default 4). */
+  concurrency: number;
+  /** Request timeout in milliseconds (default 30000). */
+  timeoutMs: number;
+}
+
+/** The whole, validated configuration of the service. */
+export interface AppConfig {
+  storage: StorageConfig;
+  panorama: PanoramaConfig;
+  clusters: ClusterConfig[];
+  discovery?: { subscriptions: string[]; tag: string };
+  /** NCRONTAB (six fields) for the reconcile timer. */
+  reconcileSchedule: string;
+  /** Minimum minutes between two drift audits of a target. */
+  auditIntervalMinutes: number;
+  /** ARM endpoint (default `https://management.azure.com`). */
+  armEndpoint: string;
+}
+
+/**
+ * Every app setting the service reads (besides the per-cluster `tokenSetting` names and the
+ * `AzureWebJobsStorage__*` identity settings). `infra/` must set only settings from this list.
+ */
+export const KNOWN_SETTINGS = [
+  'AzureWebJobsStorage',
+  'PANORAMA_URL',
+  'PANORAMA_API_KEY',
+  'PANORAMA_USERNAME',
+  'PANORAMA_PASSWORD',
+  'PANORAMA_CA_CERT',
+  'PANORAMA_VSYS',
+  'PANORAMA_CHUNK_SIZE',
+  'PANORAMA_CONCURRENCY',
+  'PANORAMA_TIMEOUT_MS',
+  'CLUSTERS',
+  'DISCOVERY_SUBSCRIPTIONS',
+  'DISCOVERY_TAG',
+  'RECONCILE_SCHEDULE',
+  'AUDIT_INTERVAL_MINUTES',
+  'ARM_ENDPOINT',
+] as const;
+
+/** Identity-based storage settings (`AzureWebJobsStorage__<suffix>`) the service understands. */
+export const STORAGE_IDENTITY_SETTINGS = [
+  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__tableServiceUri',
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__credential',
+  'AzureWebJobsStorage__clientId',
+] as const;
+
+/** Default reconcile schedule: every 5 minutes. */
+export const DEFAULT_RECONCILE_SCHEDULE = '0 */5 * * * *';
+
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const SELECTOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const clusterSchema = z
+  .object({
+    name: z.string().regex(CLUSTER_NAME, 'an AKS cluster name: 1-63 letters, digits, "-" or "_"'),
+    subscriptionId: z.string().regex(UUID, 'a subscription GUID').optional(),
+    resourceGroup: z.string().min(1).max(90).optional(),
+    nodeResourceGroup: z.string().min(1).max(90).optional(),
+    server: z.url({ protocol: /^https?$/ }).optional(),
+    caData: z.base64('base64 of a PEM certificate').optional(),
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('azureAd') }).strict(),
+        z
+          .object({
+            type: z.literal('token'),
+            token: z.string().min(1).optional(),
+            tokenSetting: z.string().regex(SETTING_NAME, 'the name of an app setting').optional(),
+          })
+          .strict(),
+      ])
+      .default({ type: 'azureAd' }),
+    labelSelectors: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(SELECTOR_NAME, 'a selector name: letters, digits, "-" or "_"'),
+            selector: z.string().min(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    deviceGroups: z.array(z.string().min(1).max(63)).default([]),
+  })
+  .strict();
+
+type ClusterInput = z.infer<typeof clusterSchema>;
+
+function zodProblems(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length ? `.${issue.path.join('.')}` : '';
+    return `${prefix}${path}: ${issue.message}`;
+  });
+}
+
+function positiveInt(
+  settings: Settings,
+  key: string,
+  fallback: number,
+  max: number,
+  problems: string[],
+): number {
+  const raw = settings[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    problems.push(`${key}: expected an integer from 1 to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return n;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Checks a URL: `https://`, or `http://` for loopback hosts only. Returns a problem or undefined. */
+export function checkServiceUrl(key: string, raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `${key}: not a URL ("${raw}")`;
+  }
+  if (url.username || url.password) return `${key}: must not contain credentials`;
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+  if (url.protocol === 'http:') return `${key}: http:// is only allowed for loopback hosts; use https://`;
+  return `${key}: expected an https:// URL, got "${url.protocol}"`;
+}
+
+function loadStorage(settings: Settings, problems: string[]): StorageConfig {
+  const conn = settings.AzureWebJobsStorage;
+  if (conn && conn.trim() !== '') {
+    if (
+      conn.trim() === 'UseDevelopmentStorage=true' ||
+      /AccountName=|SharedAccessSignature=|EndpointSuffix=/i.test(conn)
+    ) {
+      return { kind: 'connectionString', connectionString: conn.trim() };
+    }
+    problems.push('AzureWebJobsStorage: not a storage connection string');
+    return { kind: 'connectionString', connectionString: '' };
+  }
+  const account = settings.AzureWebJobsStorage__accountName;
+  const queueUri =
+    settings.AzureWebJobsStorage__queueServiceUri ??
+    (account ? `https://${account}.queue.core.windows.net` : undefined);
+  const tableUri =
+    settings.AzureWebJobsStorage__tableServiceUri ??
+    (account ? `https://${account}.table.core.windows.net` : undefined);
+  if (!queueUri || !tableUri) {
+    problems.push(
+      'AzureWebJobsStorage: missing; set a connection string, or AzureWebJobsStorage__accountName, or both AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__tableServiceUri',
+    );
+    return { kind: 'connectionString', connectionString: '' };
+  }
+  for (const [k, v] of [
+    ['AzureWebJobsStorage__queueServiceUri', queueUri],
+    ['AzureWebJobsStorage__tableServiceUri', tableUri],
+  ] as const) {
+    const p = checkServiceUrl(k, v);
+    if (p) problems.push(p);
+  }
+  const clientId = settings.AzureWebJobsStorage__clientId;
+  return {
+    kind: 'identity',
+    queueServiceUri: queueUri,
+    tableServiceUri: tableUri,
+    ...(clientId ? { clientId } : {}),
+  };
+}
+
+function loadPanorama(settings: Settings, problems: string[]): PanoramaConfig {
+  const url = settings.PANORAMA_URL?.trim() ?? '';
+  if (url === '') problems.push('PANORAMA_URL: missing; e.g. https://panorama.example.net');
+  else {
+    const p = checkServiceUrl('PANORAMA_URL', url);
+    if (p) problems.push(p);
+  }
+  const apiKey = settings.PANORAMA_API_KEY?.trim() || undefined;
+  const username = settings.PANORAMA_USERNAME?.trim() || undefined;
+  const password = settings.PANORAMA_PASSWORD || undefined;
+  if (!apiKey && !(username && password)) {
+    problems.push('PANORAMA_API_KEY: missing; set it, or both PANORAMA_USERNAME and PANORAMA_PASSWORD');
+  } else if (!apiKey && (username === undefined) !== (password === undefined)) {
+    problems.push('PANORAMA_USERNAME/PANORAMA_PASSWORD: both are needed when PANORAMA_API_KEY is not set');
+  }
+  const caCert = settings.PANORAMA_CA_CERT?.trim() || undefined;
+  if (caCert && !caCert.includes('-----BEGIN CERTIFICATE-----')) {
+    problems.push('PANORAMA_CA_CERT: expected a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+  const vsys = settings.PANORAMA_VSYS?.trim() || undefined;
+  if (vsys && !/^vsys\d+$/.test(vsys)) problems.push(`PANORAMA_VSYS: expected e.g. "vsys1", got "${vsys}"`);
+  registerSecret(apiKey);
+  registerSecret(password);
+  return {
+    url: url.replace(/\/+$/, ''),
+    ...(apiKey ? { apiKey } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(caCert ? { caCert } : {}),
+    ...(vsys ? { vsys } : {}),
+    chunkSize: positiveInt(settings, 'PANORAMA_CHUNK_SIZE', 1000, 10_000, problems),
+    concurrency: positiveInt(settings, 'PANORAMA_CONCURRENCY', 4, 16, problems),
+    timeoutMs: positiveInt(settings, 'PANORAMA_TIMEOUT_MS', 30_000, 600_000, problems),
+  };
+}
+
+/** Builds the ARM resource ID of a managed cluster. */
+export function clusterResourceId(subscriptionId: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+}
+
+function toCluster(
+  input: ClusterInput,
+  index: number,
+  settings: Settings,
+  problems: string[],
+): ClusterConfig {
+  const where = `CLUSTERS[${index}] (${input.name})`;
+  let auth: ClusterAuth = { type: 'azureAd' };
+  if (input.auth.type === 'token') {
+    const { token, tokenSetting } = input.auth;
+    if ((token === undefined) === (tokenSetting === undefined)) {
+      problems.push(`${where}.auth: give exactly one of "token" or "tokenSetting"`);
+    }
+    const resolved = token ?? (tokenSetting ? settings[tokenSetting] : undefined);
+    if (tokenSetting && !resolved)
+      problems.push(`${where}.auth.tokenSetting: app setting ${tokenSetting} is not set`);
+    if (!input.server) problems.push(`${where}.server: required with auth type "token"`);
+    registerSecret(resolved);
+    auth = { type: 'token', token: resolved ?? '' };
+  } else if (!input.server && !(input.subscriptionId && input.resourceGroup)) {
+    problems.push(
+      `${where}: auth type "azureAd" needs "subscriptionId" and "resourceGroup" (or "server" and "caData")`,
+    );
+  }
+  if (input.server) {
+    const p = checkServiceUrl(`${where}.server`, input.server);
+    if (p) problems.push(p);
+  }
+  const labelSelectors: NamedSelector[] = [];
+  const seen = new Set<string>();
+  for (const s of input.labelSelectors) {
+    if (seen.has(s.name)) problems.push(`${where}.labelSelectors: selector name "${s.name}" is used twice`);
+    seen.add(s.name);
+    try {
+      labelSelectors.push({ name: s.name, source: s.selector, selector: parseLabelSelector(s.selector) });
+    } catch (err) {
+      const reason = err instanceof InputError ? err.message : String(err);
+      problems.push(`${where}.labelSelectors "${s.name}": invalid selector "${s.selector}": ${reason}`);
+    }
+  }
+  const resourceId =
+    input.subscriptionId && input.resourceGroup
+      ? clusterResourceId(input.subscriptionId, input.resourceGroup, input.name)
+      : undefined;
+  return {
+    name: input.name,
+    ...(input.subscriptionId ? { subscriptionId: input.subscriptionId.toLowerCase() } : {}),
+    ...(input.resourceGroup ? { resourceGroup: input.resourceGroup } : {}),
+    ...(input.nodeResourceGroup ? { nodeResourceGroup: input.nodeResourceGroup } : {}),
+    ...(resourceId ? { resourceId } : {}),
+    ...(input.server ? { server: input.server } : {}),
+    ...(input.caData ? { caData: input.caData } : {}),
+    auth,
+    labelSelectors,
+    deviceGroups: [...new Set(input.deviceGroups)],
+  };
+}
+
+/**
+ * Parses the `CLUSTERS` setting (a JSON array of cluster entries). Problems are appended to
+ * `problems`, each naming the entry and field.
+ */
+export function parseClusters(
+  raw: string | undefined,
+  settings: Settings,
+  problems: string[],
+): ClusterConfig[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    problems.push(`CLUSTERS: not valid JSON (${(err as Error).message})`);
+    return [];
+  }
+  if (!Array.isArray(json)) {
+    problems.push('CLUSTERS: expected a JSON array of cluster objects');
+    return [];
+  }
+  const clusters: ClusterConfig[] = [];
+  json.forEach((entry, i) => {
+    const parsed = clusterSchema.safeParse(entry);
+    if (!parsed.success) {
+      const name = (entry as { name?: unknown } | null)?.name;
+      problems.push(
+        ...zodProblems(`CLUSTERS[${i}]${typeof name === 'string' ? ` (${name})` : ''}`, parsed.error),
+      );
+      return;
+    }
+    clusters.push(toCluster(parsed.data, i, settings, problems));
+  });
+  problems.push(...duplicateClusterNames(clusters));
+  return clusters;
+}
+
+/**
+ * Names that occur twice (case-insensitively) among `clusters`, as problems naming both resource
+ * IDs (or server URLs). Tags carry only the cluster name, so names must be unique.
+ */
+export function duplicateClusterNames(clusters: readonly ClusterConfig[]): string[] {
+  const byName = new Map<string, ClusterConfig>();
+  const problems: string[] = [];
+  for (const c of clusters) {
+    const key = c.name.toLowerCase();
+    const other = byName.get(key);
+    const id = (x: ClusterConfig) => x.resourceId ?? x.server ?? '(no resource ID)';
+    if (other)
+      problems.push(`CLUSTERS: cluster name "${c.name}" is used by two clusters: ${id(other)} and ${id(c)}`);
+    else byName.set(key, c);
+  }
+  return problems;
+}
+
+function loadDiscovery(settings: Settings, problems: string[]): AppConfig['discovery'] {
+  const subs = settings.DISCOVERY_SUBSCRIPTIONS?.trim();
+  const tag = settings.DISCOVERY_TAG?.trim();
+  if (!subs && !tag) return undefined;
+  if (!subs || !tag) {
+    problems.push(
+      'DISCOVERY_SUBSCRIPTIONS/DISCOVERY_TAG: set both to discover clusters by Azure tag, or neither',
+    );
+    return undefined;
+  }
+  const subscriptions = subs
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of subscriptions) {
+    if (!UUID.test(s)) problems.push(`DISCOVERY_SUBSCRIPTIONS: "${s}" is not a subscription GUID`);
+  }
+  return { subscriptions: subscriptions.map((s) => s.toLowerCase()), tag };
+}
+
+/** Validates a six-field NCRONTAB expression (seconds first), as the Functions timer takes. */
+export function checkNcrontab(expr: string): string | undefined {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 6)
+    return `expected six fields (second minute hour day month weekday), got ${fields.length}`;
+  const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$|^[A-Za-z,\-*]+$/;
+  const bad = fields.find((f) => !field.test(f));
+  return bad === undefined ? undefined : `field "${bad}" is not valid`;
+}
+
+/**
+ * Reads and validates every setting once. Throws one {@link ConfigError} listing every bad
+ * setting with what was expected. Secrets found are registered for log redaction.
+ *
+ * @param settings environment-like map, usually {@link effectiveSettings}().
+ */
+export function loadConfig(settings: Settings): AppConfig {
+  const problems: string[] = [];
+  const storage = loadStorage(settings, problems);
+  const panorama = loadPanorama(settings, problems);
+  const clusters = parseClusters(settings.CLUSTERS, settings, problems);
+  const discovery = loadDiscovery(settings, problems);
+  if (clusters.length === 0 && !discovery && settings.CLUSTERS === undefined) {
+    problems.push(
+      'CLUSTERS: missing; set a JSON array of clusters, or DISCOVERY_SUBSCRIPTIONS and DISCOVERY_TAG',
+    );
+  }
+  const reconcileSchedule = settings.RECONCILE_SCHEDULE?.trim() || DEFAULT_RECONCILE_SCHEDULE;
+  const cronProblem = checkNcrontab(reconcileSchedule);
+  if (cronProblem) problems.push(`RECONCILE_SCHEDULE: ${cronProblem}`);
+  const auditIntervalMinutes = positiveInt(settings, 'AUDIT_INTERVAL_MINUTES', 15, 10_080, problems);
+  const armEndpoint = (settings.ARM_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
+  const armProblem = checkServiceUrl('ARM_ENDPOINT', armEndpoint);
+  if (armProblem) problems.push(armProblem);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    storage,
+    panorama,
+    clusters,
+    ...(discovery ? { discovery } : {}),
+    reconcileSchedule,
+    auditIntervalMinutes,
+    armEndpoint,
+  };
+}

@@ -1,0 +1,54 @@
+import type { IpTagMap } from '../tags/IpTagMap.js';
+
+/** One IP with tags, as sent in a uid-message `<entry ip="…"><tag><member>…`. */
+export interface IpTagEntry {
+  ip: string;
+  tags: readonly string[];
+}
+
+/** Where a call goes: Panorama itself (no target) or a managed firewall by serial. */
+export interface TargetOptions {
+  /** Serial of a managed firewall (`target=<serial>`); absent = Panorama itself. */
+  target?: string;
+}
+
+/** A per-entry failure reported by the device (not "already exists" / "does not exist"). */
+export interface EntryFailure {
+  ip: string;
+  tags: readonly string[];
+  message: string;
+}
+
+/** Outcome of a register/unregister call (possibly several chunks). */
+export interface UidResult {
+  /** Number of HTTP calls made. */
+  calls: number;
+  /** Entries the device rejected for a reason other than idempotent duplicates. */
+  failures: EntryFailure[];
+}
+
+/** A firewall of a device group as `show devicegroups` reports it. */
+export interface ManagedFirewall {
+  serial: string;
+  deviceGroup: string;
+  connected: boolean;
+  hostname?: string;
+}
+
+/**
+ * What the pipeline needs from Panorama. The real client is `PanoramaClient`; the simulator in
+ * `sim/panorama` speaks the same wire protocol.
+ */
+export interface PanoramaApi {
+  /** Registers tags on IPs; "already exists" counts as success. */
+  registerTags(entries: readonly IpTagEntry[], options?: TargetOptions): Promise<UidResult>;
+  /** Unregisters tags from IPs; "does not exist" counts as success. */
+  unregisterTags(entries: readonly IpTagEntry[], options?: TargetOptions): Promise<UidResult>;
+  /**
+   * Reads back registered IPs (paged, 500 per call). With `tagPrefixes`, keeps only tags starting
+   * with one of them (and drops IPs left without tags).
+   */
+  listRegisteredIps(options?: TargetOptions & { tagPrefixes?: readonly string[] }): Promise<IpTagMap>;
+  /** Lists the firewalls of the named device groups with their connected state. */
+  listDeviceGroupFirewalls(names: readonly string[]): Promise<ManagedFirewall[]>;
+}
