@@ -1,4 +1,4 @@
-import { describeError } from '../shared/errors.js';
+import { ConfigError, describeError, InputError } from '../shared/errors.js';
 import { type CliIo, type Command, ExitCode } from './CliIo.js';
 
 const USAGE = `Usage: aks-panorama-sync <command> [options]
@@ -16,6 +16,10 @@ Commands:
 
 const commands: Record<string, () => Promise<Command>> = {
   tags: async () => (await import('./tagsCommand.js')).tagsCommand,
+  reconcile: async () => (await import('./reconcileCommand.js')).reconcileCommand,
+  status: async () => (await import('./statusCommand.js')).statusCommand,
+  'replay-poison': async () => (await import('./replayPoisonCommand.js')).replayPoisonCommand,
+  dev: async () => (await import('./devCommand.js')).devCommand,
 };
 
 /** Runs the command line; returns the process exit code. */
@@ -33,6 +37,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await (await load())(args, io);
   } catch (err) {
+    if (err instanceof ConfigError || err instanceof InputError) {
+      io.stderr(`aks-panorama-sync ${name}: ${err.message}\n`);
+      return ExitCode.usage;
+    }
+    if ((err as { code?: unknown })?.code?.toString().startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`aks-panorama-sync ${name}: ${(err as Error).message}\n`);
+      return ExitCode.usage;
+    }
     io.stderr(`aks-panorama-sync ${name}: ${describeError(err)}\n`);
     return ExitCode.failed;
   }

@@ -314,6 +314,11 @@ function toCluster(
   const seen = new Set<string>();
   for (const s of input.labelSelectors) {
     if (seen.has(s.name)) problems.push(`${where}.labelSelectors: selector name "${s.name}" is used twice`);
+    if (`aks_${s.name}.${input.name}.`.length > 118) {
+      problems.push(
+        `${where}.labelSelectors "${s.name}": selector and cluster names together exceed 112 characters, so shortened tags would lose the cluster name`,
+      );
+    }
     seen.add(s.name);
     try {
       labelSelectors.push({ name: s.name, source: s.selector, selector: parseLabelSelector(s.selector) });

@@ -17,6 +17,8 @@ export interface EntryFailure {
   ip: string;
   tags: readonly string[];
   message: string;
+  /** The section the device rejected the entry in (set by `PanoramaClient`). */
+  operation?: 'register' | 'unregister';
 }
 
 /** Outcome of a register/unregister call (possibly several chunks). */
@@ -25,6 +27,8 @@ export interface UidResult {
   calls: number;
   /** Entries the device rejected for a reason other than idempotent duplicates. */
   failures: EntryFailure[];
+  /** Request bytes sent (form bodies), when the implementation measures them. */
+  bytes?: number;
 }
 
 /** A firewall of a device group as `show devicegroups` reports it. */

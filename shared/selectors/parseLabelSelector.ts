@@ -1,20 +1,182 @@
-// PLACEHOLDER — to be replaced by the full Kubernetes label-selector implementation.
 import { InputError } from '../errors.js';
+import { checkLabelKey, checkLabelValue } from './checkLabelSyntax.js';
 
-/** One requirement of a label selector. */
+/**
+ * Operator of one requirement. `k=v` and `k==v` both parse to `'='`; `k` is `'exists'`, `!k` is
+ * `'doesnotexist'`.
+ */
+export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | 'doesnotexist';
+
+/**
+ * One requirement of a label selector. `values` holds exactly one value for `=`/`!=`, one or more
+ * (unique, sorted) for `in`/`notin`, and none for `exists`/`doesnotexist`.
+ */
 export interface SelectorRequirement {
   key: string;
-  operator: 'in' | 'notin' | 'exists' | 'doesnotexist';
+  operator: SelectorOperator;
   values: string[];
 }
 
-/** A parsed Kubernetes label selector: all requirements must hold (comma = AND). */
+/**
+ * A parsed Kubernetes label selector: every requirement must hold (comma = AND). Requirements are
+ * sorted by key (stable), as Kubernetes sorts them; no requirement matches everything.
+ */
 export interface LabelSelector {
   requirements: SelectorRequirement[];
 }
 
-/** Parses a Kubernetes label selector string; throws {@link InputError} naming the problem. */
+type TokenKind = 'ident' | '!' | '=' | '==' | '!=' | '(' | ')' | ',' | 'end';
+
+interface Token {
+  kind: TokenKind;
+  text: string;
+  /** 1-based character position in the selector. */
+  at: number;
+}
+
+const WHITESPACE = new Set([' ', '\t', '\r', '\n']);
+const SPECIAL = new Set(['=', '!', '(', ')', ',', '<', '>']);
+
+function fail(message: string, selector: string, at?: number): never {
+  throw new InputError(at === undefined ? message : `${message} (at position ${at})`, {
+    selector,
+    ...(at === undefined ? {} : { position: at }),
+  });
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (WHITESPACE.has(c)) {
+      i++;
+      continue;
+    }
+    const at = i + 1;
+    const next = text[i + 1];
+    if (c === '=' || c === '!') {
+      const two = next === '=' ? `${c}=` : undefined;
+      tokens.push({ kind: (two ?? c) as TokenKind, text: two ?? c, at });
+      i += two ? 2 : 1;
+    } else if (c === '(' || c === ')' || c === ',') {
+      tokens.push({ kind: c, text: c, at });
+      i++;
+    } else if (c === '<' || c === '>') {
+      fail(`operator "${c}" is not supported in label selectors`, text, at);
+    } else {
+      let j = i + 1;
+      while (j < text.length && !WHITESPACE.has(text[j] as string) && !SPECIAL.has(text[j] as string)) j++;
+      tokens.push({ kind: 'ident', text: text.slice(i, j), at });
+      i = j;
+    }
+  }
+  tokens.push({ kind: 'end', text: 'end of selector', at: text.length + 1 });
+  return tokens;
+}
+
+function describe(token: Token): string {
+  return token.kind === 'end' ? 'the end of the selector' : `"${token.text}"`;
+}
+
+/**
+ * Parses a Kubernetes label selector, with the grammar and validation of `labels.Parse`:
+ * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, joined by commas (AND);
+ * whitespace around tokens is ignored; an empty or blank string is the empty selector (matches
+ * everything). Keys and values are validated as Kubernetes label keys and values.
+ *
+ * @throws InputError naming the offending part and its position.
+ * @example parseLabelSelector('app=web, tier in (front,edge), !canary')
+ */
 export function parseLabelSelector(text: string): LabelSelector {
-  if (text.trim() === '') throw new InputError('empty selector');
-  return { requirements: [] };
+  const tokens = tokenize(text);
+  let pos = 0;
+  const peek = (): Token => tokens[pos] as Token;
+  const take = (): Token => tokens[pos++] as Token;
+
+  const key = (): string => {
+    const t = take();
+    if (t.kind !== 'ident') fail(`expected a label key, found ${describe(t)}`, text, t.at);
+    const problem = checkLabelKey(t.text);
+    if (problem) fail(`invalid label key "${t.text}": ${problem}`, text, t.at);
+    return t.text;
+  };
+
+  const value = (t: Token): string => {
+    const problem = checkLabelValue(t.text);
+    if (problem) fail(`invalid label value "${t.text}": ${problem}`, text, t.at);
+    return t.text;
+  };
+
+  const exactValue = (k: string): string => {
+    const t = peek();
+    if (t.kind === ',' || t.kind === 'end') return '';
+    if (t.kind !== 'ident') fail(`expected a value for "${k}", found ${describe(t)}`, text, t.at);
+    return value(take());
+  };
+
+  const valueList = (k: string): string[] => {
+    const open = take();
+    if (open.kind !== '(')
+      fail(`expected "(" after the operator of "${k}", found ${describe(open)}`, text, open.at);
+    const values = new Set<string>();
+    for (;;) {
+      const t = peek();
+      if (t.kind === 'ident') values.add(value(take()));
+      else values.add('');
+      const sep = take();
+      if (sep.kind === ')') break;
+      if (sep.kind !== ',')
+        fail(`expected "," or ")" in the value list of "${k}", found ${describe(sep)}`, text, sep.at);
+    }
+    return [...values].sort();
+  };
+
+  const requirement = (): SelectorRequirement => {
+    if (peek().kind === '!') {
+      take();
+      return { key: key(), operator: 'doesnotexist', values: [] };
+    }
+    const k = key();
+    const op = peek();
+    switch (op.kind) {
+      case ',':
+      case 'end':
+        return { key: k, operator: 'exists', values: [] };
+      case '=':
+      case '==':
+        take();
+        return { key: k, operator: '=', values: [exactValue(k)] };
+      case '!=':
+        take();
+        return { key: k, operator: '!=', values: [exactValue(k)] };
+      case 'ident':
+        if (op.text === 'in' || op.text === 'notin') {
+          take();
+          return { key: k, operator: op.text, values: valueList(k) };
+        }
+        break;
+      default:
+        break;
+    }
+    return fail(
+      `expected an operator (=, ==, !=, in, notin), "," or the end after key "${k}", found ${describe(op)}`,
+      text,
+      op.at,
+    );
+  };
+
+  const requirements: SelectorRequirement[] = [];
+  if (peek().kind === 'end') return { requirements };
+  for (;;) {
+    requirements.push(requirement());
+    const t = take();
+    if (t.kind === 'end') break;
+    if (t.kind !== ',') fail(`expected "," or the end of the selector, found ${describe(t)}`, text, t.at);
+    const next = peek();
+    if (next.kind !== 'ident' && next.kind !== '!')
+      fail(`expected a requirement after ",", found ${describe(next)}`, text, next.at);
+  }
+  requirements.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { requirements };
 }

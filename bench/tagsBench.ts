@@ -1,0 +1,160 @@
+import { diffIpTags } from '../shared/diff/diffIpTags.js';
+import type { KubeService } from '../shared/kubernetes/KubeService.js';
+import { parseLabelSelector } from '../shared/selectors/parseLabelSelector.js';
+import { computeIpTags } from '../shared/tags/computeIpTags.js';
+import { type BenchSection, elapsedMs } from './BenchSection.js';
+
+const CLUSTER = 'aks-bench-1';
+const ITERATIONS = 7;
+
+const SELECTORS = [
+  ['web', 'app in (app-1,app-2,app-3),tier=front'],
+  ['front', 'tier=front'],
+  ['stable', '!canary'],
+].map(([name, source]) => ({
+  name: name as string,
+  source: source as string,
+  selector: parseLabelSelector(source as string),
+}));
+
+function service(i: number, internal: boolean): object {
+  const ns = `team-${i % 25}`;
+  const name = `svc-${i}`;
+  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const ingress: { ip: string }[] = [
+    { ip: i % 50 === 49 ? `10.${((i - 1) >> 16) & 255}.${((i - 1) >> 8) & 255}.${(i - 1) & 255}` : ip },
+  ];
+  if (i % 10 === 0) ingress.push({ ip: `fd00:10::${i.toString(16)}` });
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      annotations: internal
+        ? {
+            'service.beta.kubernetes.io/azure-load-balancer-internal': 'true',
+            'meta.helm.sh/release-name': name,
+          }
+        : { 'meta.helm.sh/release-name': name },
+      creationTimestamp: '2026-11-20T10:00:00Z',
+      labels: {
+        app: `app-${i % 200}`,
+        tier: ['front', 'back', 'data'][i % 3],
+        team: ns,
+        'app.kubernetes.io/instance': name,
+        version: `v${i % 7}`,
+      },
+      name,
+      namespace: ns,
+      resourceVersion: String(100000 + i),
+      uid: `8f0c${i.toString(16).padStart(4, '0')}-1a2b-4c3d-9e8f-0123456789ab`,
+    },
+    spec: {
+      allocateLoadBalancerNodePorts: true,
+      clusterIP: `10.0.${(i >> 8) & 255}.${i & 255}`,
+      clusterIPs: [`10.0.${(i >> 8) & 255}.${i & 255}`],
+      externalTrafficPolicy: 'Cluster',
+      internalTrafficPolicy: 'Cluster',
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      ports: [{ name: 'https', nodePort: 30000 + (i % 2000), port: 443, protocol: 'TCP', targetPort: 8443 }],
+      selector: { app: `app-${i % 200}` },
+      sessionAffinity: 'None',
+      type: internal ? 'LoadBalancer' : 'ClusterIP',
+    },
+    status: { loadBalancer: internal ? { ingress } : {} },
+  };
+}
+
+/** A List of Services as the API server sends it (compact JSON): `count` internal LB Services × 5 labels, plus 10 % ClusterIP ones. */
+function serviceListText(count: number): string {
+  const items: object[] = [];
+  for (let i = 0; i < count; i++) {
+    items.push(service(i, true));
+    if (i % 10 === 5) items.push(service(count + i, false));
+  }
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const start = process.hrtime.bigint();
+  const out = fn();
+  return [out, elapsedMs(start)];
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
+
+async function tenThousand(figures: BenchSection['figures']): Promise<void> {
+  const text = serviceListText(10_000);
+  const parseTimes: number[] = [];
+  const computeTimes: number[] = [];
+  const warmTimes: number[] = [];
+  let items: KubeService[] = [];
+  let result = computeIpTags([], { cluster: CLUSTER, selectors: SELECTORS });
+  for (let i = 0; i < ITERATIONS; i++) {
+    const [parsed, parseMs] = time(() => JSON.parse(text) as { items: KubeService[] });
+    items = parsed.items;
+    const [r, computeMs] = time(() => computeIpTags(items, { cluster: CLUSTER, selectors: SELECTORS }));
+    result = r;
+    parseTimes.push(parseMs);
+    computeTimes.push(computeMs);
+    warmTimes.push(time(() => computeIpTags(items, { cluster: CLUSTER, selectors: SELECTORS }))[1]);
+  }
+  const again = computeIpTags(items, { cluster: CLUSTER, selectors: SELECTORS });
+  const [deltas, diffMs] = time(() => diffIpTags(result.tags, again.tags));
+  let pairs = 0;
+  for (const tags of result.tags.values()) pairs += tags.length;
+  figures.services10k = items.length;
+  figures.jsonMB10k = mb(Buffer.byteLength(text));
+  figures.ips10k = result.tags.size;
+  figures.ipTagPairs10k = pairs;
+  figures.issues10k = result.issues.length;
+  figures.jsonParseMedianMs10k = median(parseTimes);
+  figures.computeIpTagsMedianMs10k = median(computeTimes);
+  figures.computeToParseRatio10k = Math.round((median(computeTimes) / median(parseTimes)) * 100) / 100;
+  figures.computeIpTagsAgainMedianMs10k = median(warmTimes);
+  figures.computeAgainToParseRatio10k = Math.round((median(warmTimes) / median(parseTimes)) * 100) / 100;
+  figures.unchangedRecomputeDeltas10k = deltas.length;
+  figures.unchangedDiffMs10k = diffMs;
+}
+
+async function fiftyThousand(figures: BenchSection['figures']): Promise<void> {
+  const text = serviceListText(50_000);
+  const [parsed, parseMs] = time(() => JSON.parse(text) as { items: KubeService[] });
+  const before = process.memoryUsage();
+  const [result, computeMs] = time(() =>
+    computeIpTags(parsed.items, { cluster: CLUSTER, selectors: SELECTORS }),
+  );
+  const again = computeIpTags(parsed.items, { cluster: CLUSTER, selectors: SELECTORS });
+  const [deltas, diffMs] = time(() => diffIpTags(result.tags, again.tags));
+  const after = process.memoryUsage();
+  figures.services50k = parsed.items.length;
+  figures.jsonMB50k = mb(Buffer.byteLength(text));
+  figures.ips50k = result.tags.size;
+  figures.jsonParseMs50k = parseMs;
+  figures.computeIpTagsMs50k = computeMs;
+  figures.unchangedRecomputeDeltas50k = deltas.length;
+  figures.unchangedDiffMs50k = diffMs;
+  figures.rssMB50k = mb(after.rss);
+  figures.heapUsedMB50k = mb(after.heapUsed);
+  figures.heapUsedByTwoComputesAndDiffMB50k = mb(after.heapUsed - before.heapUsed);
+}
+
+/**
+ * Design §7: `computeIpTags` for 10,000 internal Services × 5 labels against `JSON.parse` of the
+ * same List (compact JSON, as the API server sends it; medians of several runs), the unchanged
+ * recompute (0 deltas), and 50,000 Services with the process memory while text, objects and
+ * two results are all held. `computeIpTags…` runs right after the parse and so also pays the
+ * garbage collector for promoting the freshly parsed objects; `…Again…` is a second run on the
+ * same objects.
+ */
+export default async function tagsBench(): Promise<BenchSection> {
+  const figures: BenchSection['figures'] = {};
+  await tenThousand(figures);
+  await fiftyThousand(figures);
+  return { name: 'tags: computeIpTags vs JSON.parse', figures };
+}

@@ -1,0 +1,160 @@
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  DEMO,
+  type Demo,
+  demoLoadBalancerEvent,
+  describeFirewalls,
+  startDemoBackends,
+} from '../host/startDemo.js';
+import { type LocalHost, startLocalHost } from '../host/startLocalHost.js';
+import { DEFAULT_RECONCILE_SCHEDULE, loadConfig } from '../shared/config/loadConfig.js';
+import { effectiveSettings } from '../shared/config/localSettings.js';
+import { InputError } from '../shared/errors.js';
+import { prettyLogger } from '../shared/logger.js';
+import { getRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
+import { type Command, ExitCode } from './CliIo.js';
+
+const FUNCTIONS_DIR = fileURLToPath(new URL('../functions', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function postEvent(host: LocalHost, event: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+    body: JSON.stringify([event]),
+  });
+  if (!res.ok) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+}
+
+async function runDemoStory(
+  host: LocalHost,
+  demo: Demo,
+  say: (text: string) => void,
+  stopped: () => boolean,
+) {
+  const step = async (title: string, change: () => void) => {
+    for (let i = 0; i < 24 && !stopped(); i++) await sleep(500);
+    if (stopped()) return;
+    say(`\n▶ ${title}`);
+    change();
+    await postEvent(host, demoLoadBalancerEvent());
+    say('  posted a Microsoft.Network/loadBalancers/write event to the Event Grid webhook');
+  };
+  await host.runTimer('reconcileTimer');
+  await step('a team ships a new internal Service: search.shop at 10.240.0.20', () => {
+    demo.kube.addService({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'search',
+        namespace: 'shop',
+        labels: { app: 'web', tier: 'front' },
+        annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' },
+      },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip: '10.240.0.20' }] } },
+    });
+  });
+  await step('checkout is relabelled tier=edge (no longer matches the "web" selector)', () => {
+    demo.kube.setLabels('shop', 'checkout', { app: 'web', tier: 'edge' });
+  });
+  await step('cart is deleted', () => {
+    demo.kube.deleteService('shop', 'cart');
+  });
+  if (!stopped()) {
+    say(
+      '\nThe story is done; the host keeps running (reconcile every 30 s, audit every minute). Post an event yourself:\n' +
+        `  curl -s -X POST '${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent' \\\n` +
+        `    -H 'aeg-event-type: Notification' -H 'content-type: application/json' \\\n` +
+        `    -d '${JSON.stringify([demoLoadBalancerEvent()])}'\n` +
+        `  curl -s '${host.url}/api/status?code=${host.functionKey}'\n` +
+        'Press Ctrl-C to stop.',
+    );
+  }
+}
+
+/**
+ * `dev [--port N] [--demo] [--verbose]`: the local Functions host (Azurite, queue triggers with the
+ * host.json semantics, the timer, the Event Grid webhook, the HTTP functions). Without any
+ * configuration (no PANORAMA_URL, CLUSTERS or discovery settings) it runs the embedded demo against
+ * built-in Panorama and AKS simulators. Ctrl-C stops everything it started.
+ */
+export const devCommand: Command = async (args, io) => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '7071' },
+      demo: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InputError(`--port: not a port number: ${values.port}`);
+  const settings = effectiveSettings(io.env, io.cwd);
+  const configured = ['PANORAMA_URL', 'CLUSTERS', 'DISCOVERY_TAG'].some((k) => settings[k]);
+  const useDemo = values.demo || !configured;
+  const say = (text: string) => io.stdout(`${text}\n`);
+  const logger = prettyLogger(values.verbose ? 'debug' : 'info', io.stderr);
+
+  let demo: Demo | undefined;
+  let host: LocalHost | undefined;
+  let stopping = false;
+  try {
+    if (useDemo) {
+      say('aks-panorama-sync demo: no configuration found, so the service runs against built-in simulators.');
+      demo = await startDemoBackends();
+      Object.assign(settings, demo.settings);
+      say(
+        `  Panorama simulator   ${demo.panorama.url} (device group ${DEMO.deviceGroup}: ${DEMO.firewalls.join(', ')})`,
+      );
+      say(`  AKS cluster          ${DEMO.cluster}, Kubernetes API simulator ${demo.kube.url}`);
+      say(
+        '  A person already tagged 10.240.0.10 with owner.netsec-team on the first firewall: it stays untouched.',
+      );
+    }
+    settings.RECONCILE_SCHEDULE ||= DEFAULT_RECONCILE_SCHEDULE;
+    if (settings.AzureWebJobsStorage) loadConfig(settings);
+    let pushes = 0;
+    host = await startLocalHost({
+      functionsDir: FUNCTIONS_DIR,
+      settings,
+      port,
+      logger,
+      exportSettingsToEnv: true,
+      onInvocation: (record) => {
+        if (!demo || record.functionName !== 'pushTagDeltas' || record.outcome !== 'succeeded') return;
+        const n = ++pushes;
+        setTimeout(() => {
+          if (n === pushes && demo && !stopping)
+            say(`\nTags on the firewalls now:\n${describeFirewalls(demo.panorama)}`);
+        }, 400);
+      },
+    });
+    const runtime = getRuntime(host.settings);
+    runtime.deps.queues.onEnqueue = (queue) => host?.nudge(queue);
+    const done = new Promise<void>((resolve) => {
+      const stop = () => {
+        stopping = true;
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    if (demo) {
+      say(`\nThe local Functions host runs at ${host.url}. Watch the tags arrive:`);
+      void runDemoStory(host, demo, say, () => stopping).catch((err) =>
+        say(`demo step failed: ${String(err)}`),
+      );
+    }
+    await done;
+    say('\nStopping…');
+    return ExitCode.ok;
+  } finally {
+    stopping = true;
+    await host?.stop();
+    setRuntime(undefined);
+    await demo?.stop();
+  }
+};

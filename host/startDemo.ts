@@ -1,0 +1,141 @@
+import type { Settings } from '../shared/config/localSettings.js';
+import type { KubeService } from '../shared/kubernetes/KubeService.js';
+import {
+  type KubernetesSimulator,
+  startKubernetesSimulator,
+} from '../sim/kubernetes/startKubernetesSimulator.js';
+import { type PanoramaSimulator, startPanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
+
+/** The demo's fixed names. */
+export const DEMO = {
+  cluster: 'aks-demo',
+  subscriptionId: '00000000-0000-0000-0000-00000000de30',
+  resourceGroup: 'rg-aks-demo',
+  nodeResourceGroup: 'MC_rg-aks-demo_aks-demo_westeurope',
+  deviceGroup: 'dg-spoke-demo',
+  firewalls: ['007051000123456', '007051000654321'],
+} as const;
+
+/** The load balancer write event the demo (and the user) posts to the Event Grid webhook. */
+export function demoLoadBalancerEvent(): Record<string, unknown> {
+  const id = `/subscriptions/${DEMO.subscriptionId}/resourceGroups/${DEMO.nodeResourceGroup}/providers/Microsoft.Network/loadBalancers/kubernetes-internal`;
+  return {
+    id: `demo-${Date.now()}`,
+    topic: `/subscriptions/${DEMO.subscriptionId}`,
+    subject: id,
+    eventType: 'Microsoft.Resources.ResourceWriteSuccess',
+    eventTime: new Date().toISOString(),
+    dataVersion: '2',
+    metadataVersion: '1',
+    data: {
+      resourceUri: id,
+      operationName: 'Microsoft.Network/loadBalancers/write',
+      status: 'Succeeded',
+      subscriptionId: DEMO.subscriptionId,
+    },
+  };
+}
+
+function service(
+  namespace: string,
+  name: string,
+  ip: string | undefined,
+  labels: Record<string, string>,
+  internal = true,
+): KubeService {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      labels,
+      annotations: internal ? { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } : {},
+    },
+    spec: { type: 'LoadBalancer' },
+    status: { loadBalancer: { ingress: ip ? [{ ip }] : [] } },
+  };
+}
+
+/** The sample cluster's Services: three internal LBs (one shared IP), a public LB, a ClusterIP. */
+export function demoServices(): KubeService[] {
+  return [
+    service('shop', 'checkout', '10.240.0.10', { app: 'web', tier: 'front' }),
+    service('shop', 'cart', '10.240.0.11', { app: 'web', tier: 'back' }),
+    service('payments', 'gateway', '10.240.0.12', { app: 'payments' }),
+    service('payments', 'gateway-admin', '10.240.0.12', { app: 'payments', role: 'admin' }),
+    service('public', 'frontdoor', '20.50.1.2', { app: 'web' }, false),
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+      spec: { type: 'ClusterIP', clusterIP: '10.0.0.10' },
+    },
+  ];
+}
+
+/** The running demo backends. */
+export interface Demo {
+  panorama: PanoramaSimulator;
+  kube: KubernetesSimulator;
+  /** App settings pointing the service at the simulators. */
+  settings: Settings;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded demo's backends: a Panorama simulator with one device group of two firewalls,
+ * and a Kubernetes API simulator with a sample cluster. Returns the settings that wire the real
+ * pipeline to them (nothing else differs from a real deployment).
+ */
+export async function startDemoBackends(): Promise<Demo> {
+  const panorama = await startPanoramaSimulator({
+    deviceGroups: {
+      [DEMO.deviceGroup]: DEMO.firewalls.map((serial) => ({
+        serial,
+        hostname: `vmseries-${serial.slice(-3)}`,
+      })),
+    },
+    duplicateMode: 'silent',
+  });
+  panorama.seedTags([{ ip: '10.240.0.10', tags: ['owner.netsec-team'] }], DEMO.firewalls[0]);
+  const kube = await startKubernetesSimulator({ services: demoServices() });
+  const cluster = {
+    name: DEMO.cluster,
+    subscriptionId: DEMO.subscriptionId,
+    resourceGroup: DEMO.resourceGroup,
+    nodeResourceGroup: DEMO.nodeResourceGroup,
+    server: kube.url,
+    caData: kube.caData,
+    auth: { type: 'token', token: kube.token },
+    labelSelectors: [{ name: 'web', selector: 'app=web,tier in (front)' }],
+    deviceGroups: [DEMO.deviceGroup],
+  };
+  return {
+    panorama,
+    kube,
+    settings: {
+      PANORAMA_URL: panorama.url,
+      PANORAMA_API_KEY: panorama.apiKey,
+      CLUSTERS: JSON.stringify([cluster]),
+      RECONCILE_SCHEDULE: '*/30 * * * * *',
+      AUDIT_INTERVAL_MINUTES: '1',
+    },
+    async stop() {
+      await kube.stop();
+      await panorama.stop();
+    },
+  };
+}
+
+/** Renders what each simulated firewall holds, for the demo's commentary. */
+export function describeFirewalls(panorama: PanoramaSimulator): string {
+  const lines: string[] = [];
+  for (const serial of DEMO.firewalls) {
+    const map = panorama.registered(serial);
+    lines.push(`  firewall ${serial}: ${map.size} IPs`);
+    for (const ip of [...map.keys()].sort())
+      lines.push(`    ${ip.padEnd(14)} ${(map.get(ip) ?? []).join(', ')}`);
+  }
+  return lines.join('\n');
+}

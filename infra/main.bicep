@@ -1,0 +1,331 @@
+targetScope = 'subscription'
+
+import { clusterType } from 'modules/types.bicep'
+
+metadata name = 'aks-panorama-sync'
+metadata description = 'Deploys aks-panorama-sync: a Flex Consumption function app that keeps Palo Alto Panorama IP tags in step with AKS. Subscription scope, because it creates the resource group, the subscription\'s Event Grid system topic and role assignments on clusters and subscriptions outside that resource group.'
+
+// ---------------------------------------------------------------------------
+// General
+// ---------------------------------------------------------------------------
+
+@description('Required. Name of the environment (azd: AZURE_ENV_NAME). Seeds resource names and tags.')
+@minLength(1)
+@maxLength(64)
+param environmentName string
+
+@description('Optional. Azure region of the resources. Default: the deployment\'s location.')
+param location string = deployment().location
+
+@description('Optional. Resource group to create or update. Default: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Optional. Tags for every resource.')
+param tags object = {}
+
+@description('Optional. Function app name. Default: func-<token>.')
+param functionAppName string = ''
+
+@description('Optional. Storage account name. Default: st<token>.')
+param storageAccountName string = ''
+
+@description('Optional. Key Vault name. Default: kv-<token>.')
+param keyVaultName string = ''
+
+// ---------------------------------------------------------------------------
+// Panorama
+// ---------------------------------------------------------------------------
+
+@description('Required. PANORAMA_URL: base URL of Panorama, e.g. https://panorama.example.net.')
+param panoramaUrl string
+
+@description('Optional. The Panorama API key, written to Key Vault. Leave empty (the default) and set the secret out of band; never put it in a committed parameters file.')
+@secure()
+param panoramaApiKey string = ''
+
+@description('Optional. Key Vault secret that holds the Panorama API key (PANORAMA_API_KEY is a Key Vault reference to it).')
+@minLength(1)
+@maxLength(127)
+param panoramaApiKeySecretName string = 'panorama-api-key'
+
+@description('Optional. PANORAMA_CA_CERT: PEM of the private CA that issued Panorama\'s certificate. Empty: the public trust store.')
+param panoramaCaCert string = ''
+
+@description('Optional. PANORAMA_VSYS: target virtual system, e.g. vsys1. Empty: the device default.')
+param panoramaVsys string = ''
+
+// ---------------------------------------------------------------------------
+// Clusters
+// ---------------------------------------------------------------------------
+
+@description('Optional. CLUSTERS: the monitored AKS clusters. Clusters with subscriptionId and resourceGroup get their role assignments from this deployment (see assignClusterRoles).')
+param clusters clusterType[] = []
+
+@description('Optional. Service-account tokens for clusters with auth type "token", keyed by tokenSetting, written to Key Vault. Leave empty (the default) and set the secrets out of band.')
+@secure()
+param clusterTokens object = {}
+
+@description('Optional. Assign "Azure Kubernetes Service Cluster User Role" and "Azure Kubernetes Service RBAC Reader" to the app identity on every Entra ID-authenticated cluster in clusters that has subscriptionId and resourceGroup. Needs permission to assign roles on those clusters.')
+param assignClusterRoles bool = true
+
+@description('Optional. DISCOVERY_SUBSCRIPTIONS: subscriptions to discover tagged clusters in. The app identity gets Reader on each. Set together with discoveryTag.')
+param discoverySubscriptions string[] = []
+
+@description('Optional. DISCOVERY_TAG: the Azure tag that marks a cluster for sync (its value names the notify device group). Set together with discoverySubscriptions.')
+param discoveryTag string = ''
+
+@description('Optional. Also assign the two cluster roles at the scope of each discovery subscription, so clusters tagged later need no per-cluster grant. Broader than per-cluster grants.')
+param grantClusterRolesOnDiscoverySubscriptions bool = false
+
+@description('Optional. RECONCILE_SCHEDULE: six-field NCRONTAB of the reconcile timer.')
+@minLength(11)
+param reconcileSchedule string = '0 */5 * * * *'
+
+@description('Optional. AUDIT_INTERVAL_MINUTES: minimum minutes between two drift audits of a Panorama target.')
+@minValue(1)
+@maxValue(10080)
+param auditIntervalMinutes int = 15
+
+// ---------------------------------------------------------------------------
+// Hosting
+// ---------------------------------------------------------------------------
+
+@description('Optional. Memory of each Flex Consumption instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Optional. Upper bound on Flex Consumption instances.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Optional. Resource ID of an existing subnet, delegated to Microsoft.App/environments, for outbound VNet integration (private AKS API servers, a Panorama reachable only privately). Empty: no VNet integration.')
+param vnetIntegrationSubnetId string = ''
+
+@description('Optional. Object ID of a user or group that may set and rotate the Key Vault secrets (Key Vault Secrets Officer on the vault). Empty: none.')
+param vaultOperatorPrincipalId string = ''
+
+@description('Optional. Principal type of vaultOperatorPrincipalId.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param vaultOperatorPrincipalType string = 'User'
+
+// ---------------------------------------------------------------------------
+// Event Grid
+// ---------------------------------------------------------------------------
+
+@description('Optional. Name of the subscription\'s existing Microsoft.Resources.Subscriptions system topic. Only one may exist per subscription: if one exists, name it here (with existingSystemTopicResourceGroupName). Empty: create one in the app\'s resource group.')
+param existingSystemTopicName string = ''
+
+@description('Conditional. Resource group of existingSystemTopicName. Required when existingSystemTopicName is set.')
+param existingSystemTopicResourceGroupName string = ''
+
+@description('Optional. Second phase: create the event subscription to the onResourceEvent function. Leave false until the code is deployed (the function must exist); azd\'s postdeploy hook sets it.')
+param deployEventSubscription bool = false
+
+// ---------------------------------------------------------------------------
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var allTags = union(tags, { 'azd-env-name': environmentName })
+var rgName = empty(resourceGroupName) ? '${abbrs.resourcesResourceGroups}${environmentName}' : resourceGroupName
+var appName = empty(functionAppName) ? '${abbrs.webSitesFunctions}${resourceToken}' : functionAppName
+var createSystemTopic = empty(existingSystemTopicName)
+var topicResourceGroupName = createSystemTopic ? rgName : existingSystemTopicResourceGroupName
+
+// Names are computed here rather than read from module outputs, so What-If can predict the modules that use them.
+var names = {
+  storageAccount: empty(storageAccountName) ? '${abbrs.storageStorageAccounts}${resourceToken}' : storageAccountName
+  keyVault: empty(keyVaultName) ? '${abbrs.keyVaultVaults}${resourceToken}' : keyVaultName
+  applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
+  systemTopic: createSystemTopic ? '${abbrs.eventGridSystemTopics}${resourceToken}' : existingSystemTopicName
+}
+
+// Entra ID-authenticated clusters whose ARM scope is known get per-cluster role assignments
+// (token-authenticated clusters need no Azure role).
+var clustersWithScope = filter(
+  clusters,
+  cluster =>
+    cluster.?auth.?type != 'token' && !empty(cluster.?subscriptionId ?? '') && !empty(cluster.?resourceGroup ?? '')
+)
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: rgName
+  location: location
+  tags: allTags
+}
+
+module identity 'modules/identity.bicep' = {
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    location: location
+    tags: allTags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  scope: rg
+  params: {
+    name: names.storageAccount
+    location: location
+    tags: allTags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: allTags
+  }
+}
+
+module keyVault 'modules/keyVault.bicep' = {
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: allTags
+    panoramaApiKeySecretName: panoramaApiKeySecretName
+    panoramaApiKey: panoramaApiKey
+    clusterTokens: clusterTokens
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  scope: rg
+  params: {
+    // The principal ID is known only at run time; What-If shows these role assignments as unpredictable.
+    #disable-next-line what-if-short-circuiting
+    principalId: identity.outputs.principalId
+    storageAccountName: names.storageAccount
+    keyVaultName: names.keyVault
+    applicationInsightsName: names.applicationInsights
+    vaultOperatorPrincipalId: vaultOperatorPrincipalId
+    vaultOperatorPrincipalType: vaultOperatorPrincipalType
+  }
+  dependsOn: [
+    storage
+    keyVault
+    monitoring
+  ]
+}
+
+module functionApp 'modules/functionApp.bicep' = {
+  scope: rg
+  params: {
+    name: appName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: allTags
+    appTags: { 'azd-service-name': 'api' }
+    identityResourceId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    keyVaultUri: keyVault.outputs.vaultUri
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    subnetResourceId: vnetIntegrationSubnetId
+    panoramaUrl: panoramaUrl
+    panoramaApiKeySecretName: panoramaApiKeySecretName
+    panoramaCaCert: panoramaCaCert
+    panoramaVsys: panoramaVsys
+    clusters: clusters
+    discoverySubscriptions: discoverySubscriptions
+    discoveryTag: discoveryTag
+    reconcileSchedule: reconcileSchedule
+    auditIntervalMinutes: auditIntervalMinutes
+  }
+  // The host starts as soon as the app exists: let it find its storage and Key Vault roles.
+  dependsOn: [
+    rbac
+  ]
+}
+
+module clusterRbac 'modules/clusterRbac.bicep' = [
+  for (cluster, i) in (assignClusterRoles ? clustersWithScope : []): {
+    name: take('cluster-rbac-${resourceToken}-${i}-${cluster.name}', 64)
+    scope: resourceGroup(cluster.subscriptionId!, cluster.resourceGroup!)
+    params: {
+      clusterName: cluster.name
+      #disable-next-line what-if-short-circuiting
+      principalId: identity.outputs.principalId
+    }
+  }
+]
+
+module discoveryRbac 'modules/discoveryRbac.bicep' = [
+  for (subscriptionId, i) in discoverySubscriptions: {
+    name: take('discovery-rbac-${i}-${resourceToken}', 64)
+    scope: subscription(subscriptionId)
+    params: {
+      #disable-next-line what-if-short-circuiting
+      principalId: identity.outputs.principalId
+      grantClusterRoles: grantClusterRolesOnDiscoverySubscriptions
+    }
+  }
+]
+
+module systemTopic 'modules/systemTopic.bicep' = if (createSystemTopic) {
+  scope: rg
+  params: {
+    name: names.systemTopic
+    tags: allTags
+  }
+}
+
+module eventSubscription 'modules/eventSubscription.bicep' = if (deployEventSubscription) {
+  scope: resourceGroup(topicResourceGroupName)
+  params: {
+    systemTopicName: names.systemTopic
+    functionAppName: functionApp.outputs.name
+    functionAppResourceGroupName: rg.name
+  }
+  dependsOn: [
+    systemTopic
+  ]
+}
+
+@description('Azure region of the deployment (azd reads it).')
+output AZURE_LOCATION string = location
+
+@description('Tenant of the deployment.')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('Resource group of the app.')
+output AZURE_RESOURCE_GROUP string = rg.name
+
+@description('Name of the function app (deploy the code to it).')
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('Object (principal) ID of the app\'s managed identity: grant it Kubernetes RBAC on clusters this deployment did not cover.')
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+
+@description('Client ID of the app\'s managed identity.')
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+
+@description('Name of the storage account (queues cluster-recompute and tag-deltas, tables clusterstate and targetstate).')
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+
+@description('Name of the Key Vault: set the secret panoramaApiKeySecretName (and any cluster token secrets) here.')
+output KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Name of the Microsoft.Resources.Subscriptions system topic the event subscription uses.')
+output EVENT_GRID_SYSTEM_TOPIC_NAME string = names.systemTopic
+
+@description('Resource group of that system topic.')
+output EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP string = topicResourceGroupName

@@ -1,0 +1,25 @@
+/** Exponential backoff settings. */
+export interface BackoffOptions {
+  /** Delay before the first retry (ms). */
+  baseMs: number;
+  /** Upper bound of any delay (ms). */
+  maxMs: number;
+}
+
+/**
+ * Delay before retry number `retry` (1-based): `baseMs · 2^(retry-1)`, capped at `maxMs`; a
+ * server's `Retry-After` (ms) is honoured when longer, within the same cap.
+ */
+export function backoffDelay(retry: number, options: BackoffOptions, retryAfterMs?: number): number {
+  const exponential = options.baseMs * 2 ** Math.max(0, retry - 1);
+  return Math.min(options.maxMs, Math.max(exponential, retryAfterMs ?? 0));
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

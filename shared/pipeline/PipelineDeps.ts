@@ -1,0 +1,28 @@
+import type { ClusterDirectory } from '../aks/ClusterDirectory.js';
+import type { ServiceSource } from '../kubernetes/KubeService.js';
+import type { Logger } from '../logger.js';
+import type { PanoramaApi } from '../panorama/PanoramaApi.js';
+import type { MessageQueues } from '../queues/MessageQueues.js';
+import type { ClusterStateStore } from '../state/ClusterStateStore.js';
+import type { TargetStatusStore } from '../state/TargetStatusStore.js';
+
+/** Everything the pipeline steps use, passed as one object (adapters behind small interfaces). */
+export interface PipelineDeps {
+  state: ClusterStateStore;
+  status: TargetStatusStore;
+  queues: MessageQueues;
+  panorama: PanoramaApi;
+  clusters: ClusterDirectory;
+  services: ServiceSource;
+  logger: Logger;
+  /** Current time (injected for tests). */
+  now: () => Date;
+  /** Identifies this process as a lease owner. */
+  instanceId: string;
+  /** How long a cluster lease lasts; longer than the slowest recompute, shorter than the function timeout. */
+  leaseSeconds: number;
+  /** Minutes between two audits of the same target. */
+  auditIntervalMinutes: number;
+  /** Seconds before a recompute that found the cluster busy is tried again. */
+  busyRetrySeconds: number;
+}

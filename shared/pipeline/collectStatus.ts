@@ -1,0 +1,135 @@
+import { decodeMessage, type MessageQueues } from '../queues/MessageQueues.js';
+import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
+import type { ClusterStateStore } from '../state/ClusterStateStore.js';
+import type { AuditStatus, TargetStatus, TargetStatusStore } from '../state/TargetStatusStore.js';
+
+/** Per-cluster status. */
+export interface ClusterStatus {
+  cluster: string;
+  generation: number;
+  ipCount: number;
+  tagCount: number;
+  lastRecomputeAt?: string;
+  lastRecomputeResult?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+  deletedAt?: string;
+  recomputing: boolean;
+  monitored: boolean;
+  targets: (TargetStatus & { poisoned: number })[];
+}
+
+/** The whole `status` report. */
+export interface StatusReport {
+  generatedAt: string;
+  clusters: ClusterStatus[];
+  audits: AuditStatus[];
+  queues: { name: string; depth: number }[];
+  /** Poisoned delta messages per `cluster/target` (from a peek of at most 32 messages). */
+  poisonedSample: Record<string, number>;
+}
+
+/**
+ * Gathers the status of every cluster and target: last recompute, last successful push, pending and
+ * poisoned messages, last error. Read-only.
+ */
+export async function collectStatus(deps: {
+  state: ClusterStateStore;
+  status: TargetStatusStore;
+  queues: MessageQueues;
+  monitored: readonly string[];
+  now: () => Date;
+}): Promise<StatusReport> {
+  const [heads, pushes, audits] = await Promise.all([
+    deps.state.listHeads(),
+    deps.status.listPushStatus(),
+    deps.status.listAuditStatus(),
+  ]);
+  const names = [
+    RECOMPUTE_QUEUE,
+    DELTA_QUEUE,
+    poisonQueueName(RECOMPUTE_QUEUE),
+    poisonQueueName(DELTA_QUEUE),
+  ];
+  const queues = await Promise.all(
+    names.map(async (name) => ({ name, depth: await deps.queues.depth(name) })),
+  );
+  const poisonedSample: Record<string, number> = {};
+  for (const m of await deps.queues.peek(poisonQueueName(DELTA_QUEUE), 32)) {
+    const body = decodeMessage(m.messageText) as { cluster?: unknown; target?: unknown } | null;
+    const key = `${String(body?.cluster ?? '?')}/${String(body?.target ?? '?')}`;
+    poisonedSample[key] = (poisonedSample[key] ?? 0) + 1;
+  }
+  const monitored = new Set(deps.monitored.map((n) => n.toLowerCase()));
+  const now = deps.now().getTime();
+  const clusterNames = new Map<string, string>();
+  for (const h of heads) clusterNames.set(h.cluster.toLowerCase(), h.cluster);
+  for (const n of deps.monitored)
+    if (!clusterNames.has(n.toLowerCase())) clusterNames.set(n.toLowerCase(), n);
+  const clusters: ClusterStatus[] = [...clusterNames.values()].sort().map((name) => {
+    const head = heads.find((h) => h.cluster.toLowerCase() === name.toLowerCase());
+    const targets = pushes
+      .filter((p) => p.cluster.toLowerCase() === name.toLowerCase())
+      .map((p) => ({ ...p, poisoned: poisonedSample[`${name}/${p.target}`] ?? 0 }))
+      .sort((a, b) => a.target.localeCompare(b.target));
+    return {
+      cluster: name,
+      generation: head?.generation ?? 0,
+      ipCount: head?.ipCount ?? 0,
+      tagCount: head?.tagCount ?? 0,
+      ...(head?.lastRecomputeAt ? { lastRecomputeAt: head.lastRecomputeAt } : {}),
+      ...(head?.lastRecomputeResult ? { lastRecomputeResult: head.lastRecomputeResult } : {}),
+      ...(head?.lastError ? { lastError: head.lastError } : {}),
+      ...(head?.lastErrorAt ? { lastErrorAt: head.lastErrorAt } : {}),
+      ...(head?.deletedAt ? { deletedAt: head.deletedAt } : {}),
+      recomputing: !!head?.leaseOwner && !!head.leaseUntil && Date.parse(head.leaseUntil) > now,
+      monitored: monitored.has(name.toLowerCase()),
+      targets,
+    };
+  });
+  return { generatedAt: deps.now().toISOString(), clusters, audits, queues, poisonedSample };
+}
+
+/** Renders a status report for a terminal. */
+export function formatStatus(report: StatusReport): string {
+  const lines: string[] = [];
+  const q = Object.fromEntries(report.queues.map((x) => [x.name, x.depth]));
+  lines.push(`queues: ${report.queues.map((x) => `${x.name}=${x.depth}`).join('  ')}`, '');
+  if (report.clusters.length === 0) lines.push('no clusters yet');
+  for (const c of report.clusters) {
+    const state = c.deletedAt
+      ? `deleted ${c.deletedAt}`
+      : c.recomputing
+        ? 'recomputing'
+        : (c.lastRecomputeResult ?? 'never recomputed');
+    lines.push(
+      `cluster ${c.cluster}${c.monitored ? '' : ' (not monitored)'}: generation ${c.generation}, ${c.ipCount} IPs, ${c.tagCount} tags, ${state}${c.lastRecomputeAt ? ` at ${c.lastRecomputeAt}` : ''}`,
+    );
+    if (c.lastError) lines.push(`  last error: ${c.lastError}${c.lastErrorAt ? ` (${c.lastErrorAt})` : ''}`);
+    for (const t of c.targets) {
+      const push = t.lastPushAt
+        ? `last push ${t.lastPushAt} (generation ${t.lastPushGeneration ?? '?'}, +${t.registered ?? 0}/-${t.unregistered ?? 0})`
+        : 'no successful push yet';
+      lines.push(
+        `  target ${t.target}: ${push}${t.disconnected ? ', DISCONNECTED' : ''}${t.poisoned ? `, ${t.poisoned} poisoned` : ''}`,
+      );
+      if (t.lastError)
+        lines.push(`    last error: ${t.lastError}${t.lastErrorAt ? ` (${t.lastErrorAt})` : ''}`);
+    }
+  }
+  if (report.audits.length) {
+    lines.push('', 'audits:');
+    for (const a of report.audits) {
+      lines.push(
+        `  ${a.target}: last audit ${a.lastAuditAt ?? 'never'} (+${a.registered ?? 0}/-${a.unregistered ?? 0})${a.lastError ? `, last error: ${a.lastError}` : ''}`,
+      );
+    }
+  }
+  const poisoned = (q[`${DELTA_QUEUE}-poison`] ?? 0) + (q[`${RECOMPUTE_QUEUE}-poison`] ?? 0);
+  if (poisoned > 0)
+    lines.push(
+      '',
+      `${poisoned} poisoned messages: run "aks-panorama-sync replay-poison" once the cause is fixed.`,
+    );
+  return `${lines.join('\n')}\n`;
+}

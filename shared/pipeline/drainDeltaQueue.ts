@@ -1,0 +1,65 @@
+import { classify, describeError, FailureKind } from '../errors.js';
+import { decodeMessage } from '../queues/MessageQueues.js';
+import { DELTA_QUEUE, poisonQueueName } from '../queues/queueNames.js';
+import { parseDeltaMessage } from './messages.js';
+import type { PipelineDeps } from './PipelineDeps.js';
+import { type PushOutcome, pushTagDeltas } from './pushTagDeltas.js';
+
+/** Result of draining the delta queue in-process. */
+export interface DrainResult {
+  pushed: PushOutcome[];
+  /** Attempts that failed and were left for a retry. */
+  retried: number;
+  /** Messages moved to the poison queue after `maxDequeueCount` attempts (or undecodable). */
+  poisoned: number;
+  /** Messages still queued when the drain stopped (time budget). */
+  leftQueued: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Drains `tag-deltas` in this process with the queue host's rules: success deletes the message, a
+ * failure leaves it for a retry (after `retryDelaySeconds`), and the attempt that reaches
+ * `maxDequeueCount` moves it to `tag-deltas-poison`. Used by `reconcile` outside the Functions host.
+ */
+export async function drainDeltaQueue(
+  deps: PipelineDeps,
+  options: { maxDequeueCount: number; retryDelaySeconds?: number; budgetMs?: number },
+): Promise<DrainResult> {
+  const result: DrainResult = { pushed: [], retried: 0, poisoned: 0, leftQueued: 0 };
+  const deadline = Date.now() + (options.budgetMs ?? 120_000);
+  const retryDelay = options.retryDelaySeconds ?? 1;
+  const poison = poisonQueueName(DELTA_QUEUE);
+  while (Date.now() < deadline) {
+    const batch = await deps.queues.receive(DELTA_QUEUE, 16, 60);
+    if (batch.length === 0) {
+      if ((await deps.queues.depth(DELTA_QUEUE)) === 0) return result;
+      await sleep(500);
+      continue;
+    }
+    for (const m of batch) {
+      try {
+        const outcome = await pushTagDeltas(parseDeltaMessage(decodeMessage(m.messageText)), deps);
+        result.pushed.push(outcome);
+        await deps.queues.delete(DELTA_QUEUE, m);
+      } catch (err) {
+        const permanent = classify(err) === FailureKind.permanent;
+        if (permanent || m.dequeueCount >= options.maxDequeueCount) {
+          await deps.queues.sendText(poison, m.messageText);
+          await deps.queues.delete(DELTA_QUEUE, m);
+          result.poisoned++;
+          deps.logger.error('delta message moved to the poison queue', {
+            dequeueCount: m.dequeueCount,
+            error: describeError(err),
+          });
+        } else {
+          await deps.queues.release(DELTA_QUEUE, m, retryDelay);
+          result.retried++;
+        }
+      }
+    }
+  }
+  result.leftQueued = await deps.queues.depth(DELTA_QUEUE);
+  return result;
+}

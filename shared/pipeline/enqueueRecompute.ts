@@ -1,0 +1,21 @@
+import type { MessageQueues } from '../queues/MessageQueues.js';
+import { RECOMPUTE_QUEUE } from '../queues/queueNames.js';
+import type { RecomputeMessage } from './messages.js';
+
+/** Enqueues a recompute request for one cluster, stamped with the request time. */
+export async function enqueueRecompute(
+  queues: MessageQueues,
+  request: { cluster: string; reason: string; deleted?: boolean; eventId?: string },
+  now: Date,
+): Promise<RecomputeMessage> {
+  const message: RecomputeMessage = {
+    v: 1,
+    cluster: request.cluster,
+    reason: request.reason,
+    requestedAt: now.toISOString(),
+    ...(request.deleted ? { deleted: true } : {}),
+    ...(request.eventId ? { eventId: request.eventId.slice(0, 200) } : {}),
+  };
+  await queues.send(RECOMPUTE_QUEUE, message);
+  return message;
+}

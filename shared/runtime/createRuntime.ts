@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { createAksAdapters } from '../aks/createAksAdapters.js';
+import type { AppConfig } from '../config/loadConfig.js';
+import { loadConfig } from '../config/loadConfig.js';
+import { effectiveSettings, type Settings } from '../config/localSettings.js';
+import { jsonLogger, type Logger } from '../logger.js';
+import { PanoramaClient } from '../panorama/PanoramaClient.js';
+import type { PipelineDeps } from '../pipeline/PipelineDeps.js';
+import { MessageQueues } from '../queues/MessageQueues.js';
+import { CLUSTER_STATE_TABLE, ClusterStateStore } from '../state/ClusterStateStore.js';
+import { TARGET_STATE_TABLE, TargetStatusStore } from '../state/TargetStatusStore.js';
+import { createStorageClients } from './storageClients.js';
+
+/** Lease length of a cluster recompute; the function timeout in host.json is longer (10 minutes). */
+export const LEASE_SECONDS = 300;
+
+/** The wired service: configuration plus the pipeline's dependencies. */
+export interface Runtime {
+  config: AppConfig;
+  deps: PipelineDeps;
+}
+
+/**
+ * Wires the pipeline from a validated configuration: Table/Queue storage, the Panorama client and the
+ * AKS adapters. `overrides` replaces any dependency (tests, the demo, the CLI's logger).
+ */
+export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps> = {}): Runtime {
+  const logger: Logger = overrides.logger ?? jsonLogger();
+  const storage = createStorageClients(config.storage);
+  const aks =
+    overrides.clusters && overrides.services
+      ? { clusters: overrides.clusters, services: overrides.services }
+      : createAksAdapters({ config, logger });
+  const deps: PipelineDeps = {
+    state: new ClusterStateStore(storage.table(CLUSTER_STATE_TABLE)),
+    status: new TargetStatusStore(storage.table(TARGET_STATE_TABLE)),
+    queues: new MessageQueues(storage.queueService),
+    panorama: overrides.panorama ?? new PanoramaClient(config.panorama, { logger }),
+    clusters: aks.clusters,
+    services: aks.services,
+    logger,
+    now: () => new Date(),
+    instanceId: `${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseSeconds: LEASE_SECONDS,
+    auditIntervalMinutes: config.auditIntervalMinutes,
+    busyRetrySeconds: 10,
+    ...overrides,
+  };
+  return { config, deps };
+}
+
+let shared: Runtime | undefined;
+
+/**
+ * The process-wide runtime used by the functions: configuration read once from the environment (and
+ * `local.settings.json`), validated, and wired. A configuration error is thrown on every call.
+ */
+export function getRuntime(settings: Settings = effectiveSettings()): Runtime {
+  shared ??= createRuntime(loadConfig(settings));
+  return shared;
+}
+
+/** Replaces the process-wide runtime (the local host's demo) or clears it (`undefined`). */
+export function setRuntime(runtime: Runtime | undefined): void {
+  shared = runtime;
+}
+
+/** The same dependencies with another logger (per invocation). */
+export function withLogger(deps: PipelineDeps, logger: Logger): PipelineDeps {
+  return { ...deps, logger };
+}

@@ -1,0 +1,113 @@
+import type { TableClient } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
+import { AzureError, classify } from '../errors.js';
+import { clusterPartition } from './ClusterStateStore.js';
+
+/** Table holding per (cluster, target) push status and per-target audit status. */
+export const TARGET_STATE_TABLE = 'targetstate';
+
+/** Target id of Panorama itself (other targets are firewall serials). */
+export const PANORAMA_TARGET = 'panorama';
+
+/** Partition of the per-target audit rows. */
+const AUDIT_PARTITION = '_audit';
+
+/** Push status of one cluster on one target. */
+export interface TargetStatus {
+  cluster: string;
+  target: string;
+  lastPushAt?: string;
+  lastPushGeneration?: number;
+  registered?: number;
+  unregistered?: number;
+  lastError?: string;
+  lastErrorAt?: string;
+  /** Entries the device rejected permanently in the last push (0 when it succeeded). */
+  failedEntries?: number;
+  /** True when the firewall was not connected at the last attempt (left to the audit). */
+  disconnected?: boolean;
+}
+
+/** Audit status of one target. */
+export interface AuditStatus {
+  target: string;
+  lastAuditAt?: string;
+  registered?: number;
+  unregistered?: number;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+function clean<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Status rows for `status`: unconditional merges, since they only report. */
+export class TargetStatusStore {
+  readonly #table: TableClient;
+  #created = false;
+
+  constructor(table: TableClient) {
+    this.#table = table;
+  }
+
+  async #ensure(): Promise<void> {
+    if (this.#created) return;
+    try {
+      await this.#table.createTable();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) {
+        throw new AzureError('Table storage: create table failed', { kind: classify(err), cause: err });
+      }
+    }
+    this.#created = true;
+  }
+
+  /** Merges fields into the status of (cluster, target). */
+  async recordPush(status: TargetStatus): Promise<void> {
+    await this.#ensure();
+    const row: Row = {
+      partitionKey: clusterPartition(status.cluster),
+      rowKey: status.target,
+      ...clean(status),
+    };
+    await this.#table.upsertEntity(row, 'Merge');
+  }
+
+  /** Merges fields into the audit status of a target. */
+  async recordAudit(status: AuditStatus): Promise<void> {
+    await this.#ensure();
+    await this.#table.upsertEntity(
+      { partitionKey: AUDIT_PARTITION, rowKey: status.target, ...clean(status) },
+      'Merge',
+    );
+  }
+
+  /** Lists every push status row. */
+  async listPushStatus(): Promise<TargetStatus[]> {
+    await this.#ensure();
+    const out: TargetStatus[] = [];
+    for await (const e of this.#table.listEntities<Row>({
+      queryOptions: { filter: odata`PartitionKey ne ${AUDIT_PARTITION}` },
+    })) {
+      const { partitionKey: _pk, rowKey: _rk, etag: _etag, timestamp: _ts, ...rest } = e;
+      out.push(rest as unknown as TargetStatus);
+    }
+    return out;
+  }
+
+  /** Lists every audit status row. */
+  async listAuditStatus(): Promise<AuditStatus[]> {
+    await this.#ensure();
+    const out: AuditStatus[] = [];
+    for await (const e of this.#table.listEntities<Row>({
+      queryOptions: { filter: odata`PartitionKey eq ${AUDIT_PARTITION}` },
+    })) {
+      const { partitionKey: _pk, rowKey, etag: _etag, timestamp: _ts, ...rest } = e;
+      out.push({ ...(rest as unknown as AuditStatus), target: rowKey });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,366 @@
+import { isIP } from 'node:net';
+import { XMLBuilder, XMLValidator } from 'fast-xml-parser';
+import type { IpTagEntry } from '../../shared/panorama/PanoramaApi.js';
+import { asArray, asNode, panXmlParser, textOf } from '../../shared/panorama/parsePanResponse.js';
+
+/**
+ * How the simulated device answers a duplicate register or an unregister of something absent:
+ * `error` like the PAN-OS 6.0 capture (`status="error"` with per-entry `… already exists, ignore` /
+ * `… does not exist, ignore unreg`), `silent` like newer versions are reported to (plain success).
+ */
+export type DuplicateMode = 'error' | 'silent';
+
+/** An HTTP answer of the simulated device. */
+export interface SimAnswer {
+  status: number;
+  body: string;
+}
+
+/** A firewall managed by the simulated Panorama. */
+export interface SimFirewall {
+  serial: string;
+  hostname: string;
+  deviceGroup: string;
+  connected: boolean;
+}
+
+/** What a `type=user-id` call asked for (parsed from its `uid-message`). */
+export interface UidRequestRecord {
+  register: IpTagEntry[];
+  unregister: IpTagEntry[];
+}
+
+interface RegisteredIp {
+  tags: Set<string>;
+  persistent: boolean;
+}
+
+type Table = Map<string, RegisteredIp>;
+type Node = Record<string, unknown>;
+
+/** Per-call entry cap of `show object registered-ip`. */
+export const SIM_PAGE_LIMIT = 500;
+/** Tags per registered IP the device accepts. */
+export const SIM_MAX_TAGS_PER_IP = 32;
+
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: true });
+
+/** Builds a `<response>` document from fast-xml-parser object form. */
+export function xmlResponse(status: 'success' | 'error', content: Node, code?: number): string {
+  return builder.build({
+    response: { '@_status': status, ...(code === undefined ? {} : { '@_code': String(code) }), ...content },
+  }) as string;
+}
+
+/** `<response status="error" [code]><msg><line>text</line></msg></response>` with HTTP 200 unless given. */
+export function errorAnswer(text: string, code?: number, status = 200): SimAnswer {
+  return { status, body: xmlResponse('error', { msg: { line: text } }, code) };
+}
+
+/**
+ * Parses a `uid-message` without a separate validation pass (it would double the cost of large
+ * messages); the parser still throws on broken tags, and a missing root is reported as malformed.
+ */
+function parseLeniently(xml: string): Node | undefined {
+  try {
+    return asNode(panXmlParser.parse(xml));
+  } catch {
+    return undefined;
+  }
+}
+
+function validIp(ip: string): boolean {
+  if (isIP(ip) !== 0) return true;
+  const cidr = /^(.+)\/(\d{1,3})$/.exec(ip);
+  if (cidr?.[1] && cidr[2]) {
+    const family = isIP(cidr[1]);
+    const bits = Number(cidr[2]);
+    return (family === 4 && bits <= 32) || (family === 6 && bits <= 128);
+  }
+  const range = /^([^-]+)-([^-]+)$/.exec(ip);
+  return !!range?.[1] && !!range[2] && isIP(range[1]) === 4 && isIP(range[2]) === 4;
+}
+
+function invalidTag(tag: string): boolean {
+  return (
+    tag === '' ||
+    tag.length > 127 ||
+    /["']|\s{2}/.test(tag) ||
+    [...tag].some((c) => c.charCodeAt(0) < 0x20) ||
+    /^(and|or|not)$/i.test(tag)
+  );
+}
+
+/**
+ * The protocol model of a Panorama and its managed firewalls, without HTTP: registered-IP tables
+ * (Panorama's own and one per firewall), device groups, and the `type=user-id` and `type=op`
+ * commands. `startPanoramaSimulator` serves it over HTTP(S).
+ */
+export class PanoramaModel {
+  /** See {@link DuplicateMode}. */
+  duplicateMode: DuplicateMode;
+  /** Emulate PAN-OS 7.1: `show registered-ip` without paging answers an `outfile` beyond 500 entries. */
+  legacyOutfile = false;
+  readonly #panorama: Table = new Map();
+  readonly #tables = new Map<string, Table>();
+  readonly #firewalls = new Map<string, SimFirewall>();
+  readonly #groups = new Map<string, string[]>();
+
+  constructor(duplicateMode: DuplicateMode = 'error') {
+    this.duplicateMode = duplicateMode;
+  }
+
+  /** Adds a device group (no-op when it exists). */
+  addDeviceGroup(name: string): void {
+    if (!this.#groups.has(name)) this.#groups.set(name, []);
+  }
+
+  /** Adds (or moves) a managed firewall to a device group, creating the group when needed. */
+  addFirewall(
+    deviceGroup: string,
+    serial: string,
+    options: { connected?: boolean; hostname?: string } = {},
+  ): void {
+    this.addDeviceGroup(deviceGroup);
+    const existing = this.#firewalls.get(serial);
+    if (existing) {
+      const old = this.#groups.get(existing.deviceGroup);
+      if (old) old.splice(old.indexOf(serial), 1);
+    }
+    this.#firewalls.set(serial, {
+      serial,
+      hostname: options.hostname ?? existing?.hostname ?? `fw-${serial}`,
+      deviceGroup,
+      connected: options.connected ?? existing?.connected ?? true,
+    });
+    this.#groups.get(deviceGroup)?.push(serial);
+    if (!this.#tables.has(serial)) this.#tables.set(serial, new Map());
+  }
+
+  /** Marks a firewall connected or disconnected. */
+  setConnected(serial: string, connected: boolean): void {
+    const fw = this.#firewalls.get(serial);
+    if (!fw) throw new Error(`simulator: unknown firewall ${serial}`);
+    fw.connected = connected;
+  }
+
+  /** The managed firewalls. */
+  firewalls(): SimFirewall[] {
+    return [...this.#firewalls.values()].map((f) => ({ ...f }));
+  }
+
+  /** Forgets every registered IP of a firewall (a reboot that lost them), or of Panorama without `target`. */
+  reboot(target?: string): void {
+    this.#table(target).clear();
+  }
+
+  /** The registered IPs of Panorama (no `target`) or a firewall: IP → sorted tags. */
+  registered(target?: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [ip, r] of this.#table(target)) out.set(ip, [...r.tags].sort());
+    return out;
+  }
+
+  /** Adds tags directly, as if written by a person or another plugin (no call is recorded). */
+  seed(entries: Iterable<IpTagEntry>, target?: string): void {
+    const table = this.#table(target);
+    for (const { ip, tags } of entries) {
+      const r = table.get(ip) ?? { tags: new Set<string>(), persistent: true };
+      for (const t of tags) r.tags.add(t);
+      table.set(ip, r);
+    }
+  }
+
+  #table(target: string | undefined): Table {
+    if (target === undefined) return this.#panorama;
+    const table = this.#tables.get(target);
+    if (!table) throw new Error(`simulator: unknown firewall ${target}`);
+    return table;
+  }
+
+  /** Resolves `target=` as Panorama does: own table, or a connected managed firewall's. */
+  route(target: string | undefined): Table | SimAnswer {
+    if (target === undefined || target === '') return this.#panorama;
+    const fw = this.#firewalls.get(target);
+    if (!fw) return errorAnswer(`Device ${target} is not a managed device`);
+    if (!fw.connected) return errorAnswer(`Device ${target} is not connected`);
+    return this.#table(target);
+  }
+
+  /** Handles `type=user-id`: applies the unregister section, then the register section. */
+  userId(
+    cmd: string | undefined,
+    target: string | undefined,
+  ): { answer: SimAnswer; request?: UidRequestRecord } {
+    if (!cmd) return { answer: errorAnswer('Missing parameter: cmd', 400, 400) };
+    const routed = this.route(target);
+    if (!(routed instanceof Map)) return { answer: routed };
+    const message = asNode(parseLeniently(cmd)?.['uid-message']);
+    if (!message) return { answer: errorAnswer('Malformed command', 18) };
+    const payload = asNode(message.payload);
+    const request: UidRequestRecord = {
+      unregister: this.#entries(asNode(payload?.unregister)),
+      register: this.#entries(asNode(payload?.register)),
+    };
+    const persistentByIp = new Map<string, boolean>();
+    for (const e of asArray(asNode(payload?.register)?.entry)) {
+      const node = asNode(e);
+      if (node?.['@_persistent'] !== undefined)
+        persistentByIp.set(String(node['@_ip']), node['@_persistent'] !== '0');
+    }
+    const errors = { unregister: [] as Node[], register: [] as Node[] };
+    const fail = (section: 'register' | 'unregister', ip: string, text: string) =>
+      errors[section].push({ '@_ip': ip, '@_message': text });
+    const strict = this.duplicateMode === 'error';
+    for (const { ip, tags } of request.unregister) {
+      if (!validIp(ip)) {
+        fail('unregister', ip, 'Invalid IP address');
+        continue;
+      }
+      const r = routed.get(ip);
+      if (!r) {
+        if (strict) fail('unregister', ip, `ip ${ip} does not exist, ignore unreg`);
+        continue;
+      }
+      for (const tag of tags) {
+        if (!r.tags.delete(tag) && strict) fail('unregister', ip, `tag ${tag} does not exist, ignore unreg`);
+      }
+      if (r.tags.size === 0) routed.delete(ip);
+    }
+    for (const { ip, tags } of request.register) {
+      if (!validIp(ip)) {
+        fail('register', ip, 'Invalid IP address');
+        continue;
+      }
+      const bad = tags.find(invalidTag);
+      if (bad !== undefined) {
+        fail('register', ip, `tag ${bad} is not a valid tag name`);
+        continue;
+      }
+      const r = routed.get(ip) ?? { tags: new Set<string>(), persistent: true };
+      const added = tags.filter((t) => !r.tags.has(t));
+      if (r.tags.size + added.length > SIM_MAX_TAGS_PER_IP) {
+        fail('register', ip, `ip ${ip} exceeds the maximum of ${SIM_MAX_TAGS_PER_IP} tags`);
+        continue;
+      }
+      if (strict)
+        for (const t of tags) if (r.tags.has(t)) fail('register', ip, `tag ${t} already exists, ignore`);
+      for (const t of added) r.tags.add(t);
+      r.persistent = persistentByIp.get(ip) ?? r.persistent;
+      if (r.tags.size > 0) routed.set(ip, r);
+    }
+    const sections = (['unregister', 'register'] as const).filter(
+      (s) => payload?.[s] !== undefined || errors[s].length > 0,
+    );
+    if (errors.register.length + errors.unregister.length === 0) {
+      const content = Object.fromEntries(sections.map((s) => [s, '']));
+      const body = xmlResponse('success', {
+        result: { 'uid-response': { version: '2.0', payload: content } },
+      });
+      return { answer: { status: 200, body }, request };
+    }
+    const content = Object.fromEntries(
+      sections.filter((s) => errors[s].length > 0).map((s) => [s, { entry: errors[s] }]),
+    );
+    const body = xmlResponse('error', {
+      msg: { line: { 'uid-response': { version: '2.0', payload: content } } },
+    });
+    return { answer: { status: 200, body }, request };
+  }
+
+  #entries(section: Node | undefined): IpTagEntry[] {
+    return asArray(section?.entry).flatMap((e) => {
+      const node = asNode(e);
+      if (!node) return [];
+      const tags = asArray(asNode(node.tag)?.member)
+        .map(textOf)
+        .filter((t): t is string => t !== undefined);
+      return [{ ip: String(node['@_ip'] ?? ''), tags }];
+    });
+  }
+
+  /** Handles `type=op`: `show object registered-ip` and `show devicegroups` / `show devices`. */
+  op(cmd: string | undefined, target: string | undefined): SimAnswer {
+    if (!cmd) return errorAnswer('Missing parameter: cmd', 400, 400);
+    const doc = XMLValidator.validate(cmd) === true ? asNode(panXmlParser.parse(cmd)) : undefined;
+    const show = asNode(doc?.show);
+    const object = asNode(show?.object);
+    const registeredIp =
+      object && 'registered-ip' in object ? (asNode(object['registered-ip']) ?? {}) : undefined;
+    if (registeredIp) {
+      const routed = this.route(target);
+      return routed instanceof Map ? this.#registeredIp(routed, registeredIp) : routed;
+    }
+    if (show && 'devicegroups' in show) {
+      if (target) return errorAnswer('show -> devicegroups is unexpected', 17);
+      return { status: 200, body: this.#deviceGroups() };
+    }
+    if (show && 'devices' in show) {
+      if (target) return errorAnswer('show -> devices is unexpected', 17);
+      const onlyConnected = 'connected' in (asNode(show.devices) ?? {});
+      const entries = this.firewalls()
+        .filter((f) => !onlyConnected || f.connected)
+        .map((f) => this.#deviceNode(f));
+      return { status: 200, body: xmlResponse('success', { result: { devices: { entry: entries } } }) };
+    }
+    return errorAnswer(`Invalid command: ${doc ? Object.keys(doc).join(' ') : 'malformed XML'}`, 17);
+  }
+
+  #registeredIp(table: Table, filter: Node): SimAnswer {
+    const limitText = textOf(filter.limit);
+    const startText = textOf(filter['start-point']);
+    const paged = limitText !== undefined || startText !== undefined;
+    const limit = Math.min(Number(limitText ?? SIM_PAGE_LIMIT) || SIM_PAGE_LIMIT, SIM_PAGE_LIMIT);
+    const start = Math.max(1, Number(startText ?? 1) || 1);
+    const tagFilter = asArray(asNode(filter.tag)?.entry)
+      .map((e) => asNode(e)?.['@_name'])
+      .filter((n): n is string => typeof n === 'string');
+    const ipFilter = textOf(filter.ip);
+    let rows = [...table].filter(
+      ([ip, r]) =>
+        (ipFilter === undefined || ip === ipFilter) &&
+        (tagFilter.length === 0 || tagFilter.some((t) => r.tags.has(t))),
+    );
+    if (!paged && this.legacyOutfile && rows.length > SIM_PAGE_LIMIT) {
+      return {
+        status: 200,
+        body: xmlResponse('success', { result: { msg: { line: { outfile: 'registered-ip.xml' } } } }),
+      };
+    }
+    rows = rows.slice(start - 1, start - 1 + limit);
+    const entry = rows.map(([ip, r]) => ({
+      '@_ip': ip,
+      '@_from_agent': '0',
+      '@_persistent': r.persistent ? '1' : '0',
+      tag: { member: [...r.tags] },
+    }));
+    return { status: 200, body: xmlResponse('success', { result: { entry, count: String(rows.length) } }) };
+  }
+
+  #deviceNode(f: SimFirewall): Node {
+    return {
+      '@_name': f.serial,
+      serial: f.serial,
+      connected: f.connected ? 'yes' : 'no',
+      'unsupported-version': 'no',
+      deactivated: 'no',
+      hostname: f.hostname,
+      'ip-address': '192.0.2.1',
+      model: 'PA-VM',
+      'sw-version': '11.1.4',
+      'multi-vsys': 'no',
+      'shared-policy-status': 'In Sync',
+    };
+  }
+
+  #deviceGroups(): string {
+    const entry = [...this.#groups].map(([name, serials]) => {
+      const devices = serials.flatMap((s) => {
+        const f = this.#firewalls.get(s);
+        return f ? [this.#deviceNode(f)] : [];
+      });
+      return { '@_name': name, ...(devices.length > 0 ? { devices: { entry: devices } } : {}) };
+    });
+    return xmlResponse('success', { result: { devicegroups: { entry } } });
+  }
+}

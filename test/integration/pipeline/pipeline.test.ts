@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { auditTargets } from '../../../shared/pipeline/auditTargets.js';
+import { collectStatus } from '../../../shared/pipeline/collectStatus.js';
+import { handleResourceEvent } from '../../../shared/pipeline/handleResourceEvent.js';
+import { parseDeltaMessage } from '../../../shared/pipeline/messages.js';
+import {
+  MAX_DEFERRALS,
+  pushTagDeltas,
+  StateNotCommittedError,
+} from '../../../shared/pipeline/pushTagDeltas.js';
+import { replayPoison } from '../../../shared/pipeline/replayPoison.js';
+import { decodeMessage } from '../../../shared/queues/MessageQueues.js';
+import { DELTA_QUEUE, poisonQueueName } from '../../../shared/queues/queueNames.js';
+import {
+  internalService,
+  nodeResourceGroup,
+  type PipelineWorld,
+  registeredObject,
+  SUBSCRIPTION,
+  startPipelineWorld,
+} from '../../helpers/pipelineWorld.js';
+
+const CLUSTER = 'aks-a';
+
+function lbEvent(cluster: string, type: 'Write' | 'Delete' = 'Write') {
+  const id = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${nodeResourceGroup(cluster)}/providers/Microsoft.Network/loadBalancers/kubernetes-internal`;
+  return {
+    id: `evt-${Math.random()}`,
+    topic: `/subscriptions/${SUBSCRIPTION}`,
+    subject: id,
+    eventType: `Microsoft.Resources.Resource${type}Success`,
+    eventTime: new Date().toISOString(),
+    dataVersion: '2',
+    metadataVersion: '1',
+    data: {
+      resourceUri: id,
+      operationName: `Microsoft.Network/loadBalancers/${type.toLowerCase()}`,
+      status: 'Succeeded',
+    },
+  };
+}
+
+describe('pipeline on Azurite and the simulators (Panorama itself as target)', () => {
+  let world: PipelineWorld;
+
+  beforeAll(async () => {
+    world = await startPipelineWorld({
+      clusters: [
+        {
+          name: CLUSTER,
+          labelSelectors: [{ name: 'web', selector: 'app=web' }],
+          services: [internalService('shop', 'checkout', ['10.1.0.4'], { app: 'web' })],
+        },
+      ],
+    });
+  });
+  afterAll(async () => world?.stop());
+  beforeEach(() => world.panorama.clearFaults());
+
+  const kube = () => {
+    const sim = world.kube.get(CLUSTER);
+    if (!sim) throw new Error('no simulator');
+    return sim;
+  };
+
+  it('an event for a new internal Service brings its tags to Panorama', async () => {
+    kube().addService(internalService('shop', 'cart', ['10.1.0.5'], { tier: 'front' }));
+    const mapping = await handleResourceEvent(lbEvent(CLUSTER), world.deps);
+    expect(mapping).toMatchObject({ kind: 'recompute', cluster: CLUSTER });
+    await world.settle();
+    expect(registeredObject(world.panorama)).toEqual({
+      '10.1.0.4': ['aks.aks-a.checkout', 'aks.aks-a.svc.app.web', 'aks_web.aks-a.checkout'],
+      '10.1.0.5': ['aks.aks-a.cart', 'aks.aks-a.svc.tier.front'],
+    });
+  });
+
+  it('an unchanged cluster causes no Panorama call and no message', async () => {
+    world.panorama.resetCalls();
+    const outcome = await world.recompute(CLUSTER);
+    expect(outcome.status).toBe('unchanged');
+    expect(outcome.messages).toBe(0);
+    expect(await world.deps.queues.depth(DELTA_QUEUE)).toBe(0);
+    await world.drainDeltas();
+    expect(world.panorama.stats.calls).toBe(0);
+  });
+
+  it('a label change and a Service deletion unregister exactly the stale tags', async () => {
+    world.panorama.seedTags([{ ip: '10.1.0.4', tags: ['owner.security-team'] }]);
+    kube().setLabels('shop', 'checkout', { app: 'api' });
+    kube().deleteService('shop', 'cart');
+    world.panorama.resetCalls();
+    await world.recompute(CLUSTER);
+    await world.drainDeltas();
+    expect(registeredObject(world.panorama)).toEqual({
+      '10.1.0.4': ['aks.aks-a.checkout', 'aks.aks-a.svc.app.api', 'owner.security-team'],
+    });
+    const unregistered = world.panorama.calls.flatMap((c) => c.unregister ?? []);
+    expect(unregistered).toEqual(
+      expect.arrayContaining([
+        { ip: '10.1.0.4', tags: ['aks.aks-a.svc.app.web', 'aks_web.aks-a.checkout'] },
+        { ip: '10.1.0.5', tags: ['aks.aks-a.cart', 'aks.aks-a.svc.tier.front'] },
+      ]),
+    );
+  });
+
+  it('a message newer than the committed state waits (invariant 2)', async () => {
+    const head = await world.deps.state.getHead(CLUSTER);
+    const future = parseDeltaMessage({
+      v: 1,
+      cluster: CLUSTER,
+      target: 'panorama',
+      generation: (head?.generation ?? 0) + 1,
+      deltas: [{ ip: '10.1.0.4', register: ['aks.aks-a.x'], unregister: [] }],
+    });
+    const deferred = await pushTagDeltas(future, world.deps);
+    expect(deferred).toMatchObject({ status: 'deferred', calls: 0 });
+    let [requeued] = await world.deps.queues.receive(DELTA_QUEUE, 1, 5);
+    for (let i = 0; i < 40 && !requeued; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      [requeued] = await world.deps.queues.receive(DELTA_QUEUE, 1, 5);
+    }
+    expect(requeued).toBeDefined();
+    const again = parseDeltaMessage(decodeMessage(requeued?.messageText ?? ''));
+    expect(again).toEqual({ ...future, deferrals: 1 });
+    if (requeued) await world.deps.queues.delete(DELTA_QUEUE, requeued);
+    await expect(pushTagDeltas({ ...future, deferrals: MAX_DEFERRALS }, world.deps)).rejects.toBeInstanceOf(
+      StateNotCommittedError,
+    );
+  });
+
+  it('duplicate and out-of-order delivery converge to the current state (invariant 1)', async () => {
+    kube().setLabels('shop', 'checkout', { app: 'v1' });
+    await world.recompute(CLUSTER);
+    const first = await world.deps.queues.peek(DELTA_QUEUE);
+    await world.drainDeltas();
+    kube().setLabels('shop', 'checkout', { app: 'v2' });
+    await world.recompute(CLUSTER);
+    const second = await world.deps.queues.peek(DELTA_QUEUE);
+    await world.drainDeltas();
+    // Deliver everything again, newest first, twice.
+    for (const m of [...second, ...first, ...second, ...first]) {
+      await pushTagDeltas(parseDeltaMessage(decodeMessage(m.messageText)), world.deps);
+    }
+    expect(registeredObject(world.panorama)['10.1.0.4']).toEqual([
+      'aks.aks-a.checkout',
+      'aks.aks-a.svc.app.v2',
+      'owner.security-team',
+    ]);
+  });
+
+  it('Panorama down: messages are retried, then poisoned; replay after recovery converges', async () => {
+    kube().addService(internalService('shop', 'search', ['10.1.0.9'], { app: 'web' }));
+    world.panorama.setFaults({ errorRate: 1, errorFaults: ['http-503'] });
+    await world.recompute(CLUSTER);
+    const down = await world.drainDeltas(3);
+    expect(down.poisoned).toBeGreaterThan(0);
+    expect(down.retried).toBeGreaterThan(0);
+    expect(await world.deps.queues.depth(poisonQueueName(DELTA_QUEUE))).toBe(down.poisoned);
+    const status = await collectStatus({ ...world.deps, monitored: [CLUSTER] });
+    expect(status.poisonedSample[`${CLUSTER}/panorama`]).toBe(down.poisoned);
+    expect(status.clusters[0]?.targets[0]?.lastError).toMatch(/503|retry|unavailable/i);
+    expect(registeredObject(world.panorama)['10.1.0.9']).toBeUndefined();
+
+    world.panorama.clearFaults();
+    const dry = await replayPoison(world.deps.queues, { dryRun: true, logger: world.logs });
+    expect(dry.find((r) => r.queue === DELTA_QUEUE)).toMatchObject({ found: down.poisoned, moved: 0 });
+    const replayed = await replayPoison(world.deps.queues, { logger: world.logs });
+    expect(replayed.find((r) => r.queue === DELTA_QUEUE)?.moved).toBe(down.poisoned);
+    await world.drainDeltas();
+    expect(registeredObject(world.panorama)['10.1.0.9']).toEqual([
+      'aks.aks-a.search',
+      'aks.aks-a.svc.app.web',
+      'aks_web.aks-a.search',
+    ]);
+    expect(await world.deps.queues.depth(poisonQueueName(DELTA_QUEUE))).toBe(0);
+  });
+
+  it('two concurrent recomputes of one cluster converge (one defers to the other)', async () => {
+    kube().addService(internalService('shop', 'pay', ['10.1.0.20']));
+    const other = world.otherInstance();
+    const [a, b] = await Promise.all([world.recompute(CLUSTER), world.recompute(CLUSTER, { deps: other })]);
+    expect([a.status, b.status].sort()).toContain('busy');
+    await world.settle();
+    expect(registeredObject(world.panorama)['10.1.0.20']).toEqual(['aks.aks-a.pay']);
+    const head = await world.deps.state.getHead(CLUSTER);
+    expect(head?.leaseOwner).toBeUndefined();
+  });
+
+  it('the audit restores tags after Panorama lost them and leaves foreign tags alone', async () => {
+    const before = registeredObject(world.panorama);
+    world.panorama.reboot();
+    world.panorama.seedTags([
+      { ip: '10.1.0.4', tags: ['owner.security-team', 'aks.other-cluster.web'] },
+      { ip: '10.9.9.9', tags: ['aks.aks-a.ghost', 'azure.vm-name.jump'] },
+    ]);
+    const [outcome] = await auditTargets(world.deps, { force: true });
+    expect(outcome).toMatchObject({ target: 'panorama', status: 'audited', unregistered: 1 });
+    const after = registeredObject(world.panorama);
+    const owned = (m: Record<string, string[]>) =>
+      Object.fromEntries(
+        Object.entries(m)
+          .map(([ip, tags]): [string, string[]] => [
+            ip,
+            tags.filter((t) => t.startsWith('aks.aks-a.') || t.startsWith('aks_web.aks-a.')),
+          ])
+          .filter(([, tags]) => tags.length > 0),
+      );
+    expect(owned(after)).toEqual(owned(before));
+    expect(after['10.1.0.4']).toEqual(
+      expect.arrayContaining(['owner.security-team', 'aks.other-cluster.web']),
+    );
+    expect(after['10.9.9.9']).toEqual(['azure.vm-name.jump']);
+  });
+
+  it('deleting the cluster unregisters all its tags and clears its state', async () => {
+    world.panorama.seedTags([{ ip: '10.1.0.4', tags: ['owner.security-team'] }]);
+    const mapping = await handleResourceEvent(
+      {
+        id: 'evt-del',
+        subject: `/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-${CLUSTER}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}`,
+        eventType: 'Microsoft.Resources.ResourceDeleteSuccess',
+        eventTime: new Date().toISOString(),
+        data: {},
+      },
+      world.deps,
+    );
+    expect(mapping).toMatchObject({ kind: 'recompute', deleted: true });
+    await world.settle();
+    const remaining = Object.values(registeredObject(world.panorama)).flat();
+    expect(remaining.filter((t) => t.includes('.aks-a.'))).toEqual([]);
+    expect(remaining).toContain('owner.security-team');
+    expect((await world.deps.state.readIpTags(CLUSTER)).size).toBe(0);
+    expect((await world.deps.state.getHead(CLUSTER))?.deletedAt).toBeTruthy();
+  });
+});
+
+describe('pipeline with device groups (firewalls through Panorama)', () => {
+  let world: PipelineWorld;
+
+  beforeAll(async () => {
+    world = await startPipelineWorld({
+      deviceGroups: {
+        'dg-spoke': [{ serial: '0001' }, { serial: '0002' }, { serial: '0003', connected: false }],
+      },
+      clusters: [
+        {
+          name: 'aks-b',
+          deviceGroups: ['dg-spoke'],
+          services: [internalService('default', 'api', ['10.2.0.4', 'fd00::4'], { app: 'api' })],
+        },
+      ],
+      duplicateMode: 'silent',
+    });
+  });
+  afterAll(async () => world?.stop());
+
+  it('registers on every connected firewall of the device group and records the disconnected one', async () => {
+    const outcome = await world.recompute('aks-b');
+    expect(outcome.targets).toEqual(['0001', '0002']);
+    expect(outcome.disconnected).toEqual(['0003']);
+    await world.drainDeltas();
+    const expected = {
+      '10.2.0.4': ['aks.aks-b.api', 'aks.aks-b.svc.app.api'],
+      'fd00::4': ['aks.aks-b.api', 'aks.aks-b.svc.app.api'],
+    };
+    expect(registeredObject(world.panorama, '0001')).toEqual(expected);
+    expect(registeredObject(world.panorama, '0002')).toEqual(expected);
+    expect(registeredObject(world.panorama, '0003')).toEqual({});
+    expect(registeredObject(world.panorama)).toEqual({});
+    const status = await collectStatus({ ...world.deps, monitored: ['aks-b'] });
+    expect(status.clusters[0]?.targets.find((t) => t.target === '0003')?.disconnected).toBe(true);
+  });
+
+  it('a rebooted firewall and one that reconnects are repaired by the audit', async () => {
+    world.panorama.reboot('0002');
+    world.panorama.setConnected('0003', true);
+    const outcomes = await auditTargets(world.deps, { force: true });
+    expect(outcomes.map((o) => [o.target, o.status, o.registered])).toEqual([
+      ['0001', 'audited', 0],
+      ['0002', 'audited', 4],
+      ['0003', 'audited', 4],
+    ]);
+    expect(registeredObject(world.panorama, '0002')).toEqual(registeredObject(world.panorama, '0001'));
+    expect(registeredObject(world.panorama, '0003')).toEqual(registeredObject(world.panorama, '0001'));
+  });
+});

@@ -1,0 +1,261 @@
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../../../cli/CliIo.js';
+import { runCli } from '../../../cli/runCli.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/services/', import.meta.url));
+const INTERNAL = 'service.beta.kubernetes.io/azure-load-balancer-internal';
+
+function io(stdin = ''): CliIo & { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    stdin: Readable.from([Buffer.from(stdin)]),
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    env: {},
+    cwd: FIXTURES,
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+function svc(
+  name: string,
+  ip: string,
+  labels: Record<string, string> = {},
+  kind: string | undefined = 'Service',
+) {
+  return {
+    ...(kind ? { kind } : {}),
+    metadata: { name, namespace: 'shop', labels, annotations: { [INTERNAL]: 'true' } },
+    spec: { type: 'LoadBalancer' },
+    status: { loadBalancer: { ingress: [{ ip }] } },
+  };
+}
+
+const EXPECTED_FIXTURE_OUTPUT = `{
+  "10.240.0.10": [
+    "aks.aks-prod-1.checkout",
+    "aks.aks-prod-1.svc.app.checkout",
+    "aks.aks-prod-1.svc.tier.front"
+  ],
+  "10.240.0.11": [
+    "aks.aks-prod-1.ledger",
+    "aks.aks-prod-1.svc.app.ledger",
+    "aks.aks-prod-1.svc.team.payments",
+    "aks.aks-prod-1.svc.tier.back"
+  ],
+  "10.240.0.12": [
+    "aks.aks-prod-1.svc.app.kubernetes.io/name.web",
+    "aks.aks-prod-1.svc.app.web",
+    "aks.aks-prod-1.svc.tier.front",
+    "aks.aks-prod-1.web-dual",
+    "aks_web.aks-prod-1.web-dual"
+  ],
+  "10.240.0.20": [
+    "aks.aks-prod-1.api-http",
+    "aks.aks-prod-1.api-https",
+    "aks.aks-prod-1.svc.app.api",
+    "aks.aks-prod-1.svc.port.http",
+    "aks.aks-prod-1.svc.port.https"
+  ],
+  "fd00:10:240::c": [
+    "aks.aks-prod-1.svc.app.kubernetes.io/name.web",
+    "aks.aks-prod-1.svc.app.web",
+    "aks.aks-prod-1.svc.tier.front",
+    "aks.aks-prod-1.web-dual",
+    "aks_web.aks-prod-1.web-dual"
+  ]
+}
+`;
+
+async function fixtureText(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(`${FIXTURES}mixed-servicelist.json`, 'utf8');
+}
+
+describe('tags command', () => {
+  it('prints the tags of a kubectl List read from FILE', async () => {
+    const t = io();
+    const code = await runCli(
+      ['tags', '--cluster', 'aks-prod-1', '--selector', 'web=app=web', 'mixed-servicelist.json'],
+      t,
+    );
+    expect(t.err()).toBe('');
+    expect(t.out()).toBe(EXPECTED_FIXTURE_OUTPUT);
+    expect(code).toBe(0);
+  });
+
+  it.each([[[]], [['-']]])('prints the same tags for the List read from stdin (args %j)', async (extra) => {
+    const t = io(await fixtureText());
+    const code = await runCli(['tags', '--cluster=aks-prod-1', '--selector=web=app=web', ...extra], t);
+    expect(t.err()).toBe('');
+    expect(t.out()).toBe(EXPECTED_FIXTURE_OUTPUT);
+    expect(code).toBe(0);
+  });
+
+  it('applies several selectors, set-based ones included', async () => {
+    const t = io(
+      JSON.stringify([
+        svc('a', '10.0.0.1', { app: 'web', tier: 'front' }),
+        svc('b', '10.0.0.2', { app: 'db' }),
+      ]),
+    );
+    const code = await runCli(
+      [
+        'tags',
+        '--cluster',
+        'c1',
+        '--selector',
+        'front=tier in (front, edge)',
+        '--selector',
+        'nodb=app notin (db)',
+      ],
+      t,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(t.out())).toEqual({
+      '10.0.0.1': [
+        'aks.c1.a',
+        'aks.c1.svc.app.web',
+        'aks.c1.svc.tier.front',
+        'aks_front.c1.a',
+        'aks_nodb.c1.a',
+      ],
+      '10.0.0.2': ['aks.c1.b', 'aks.c1.svc.app.db'],
+    });
+  });
+
+  it.each([
+    ['a bare array of Services', [svc('a', '10.0.0.1')]],
+    [
+      'a ServiceList as the API returns it (items without kind)',
+      { kind: 'ServiceList', apiVersion: 'v1', items: [svc('a', '10.0.0.1', {}, undefined)] },
+    ],
+    ['a single Service', svc('a', '10.0.0.1')],
+  ])('accepts %s', async (_name, input) => {
+    const t = io(JSON.stringify(input));
+    expect(await runCli(['tags', '--cluster', 'c1'], t)).toBe(0);
+    expect(t.out()).toBe('{\n  "10.0.0.1": [\n    "aks.c1.a"\n  ]\n}\n');
+  });
+
+  it('prints {} for a list without internal load balancers', async () => {
+    const t = io('{"kind":"List","items":[]}');
+    expect(await runCli(['tags', '--cluster', 'c1'], t)).toBe(0);
+    expect(t.out()).toBe('{}\n');
+  });
+
+  it('skips items of other kinds in a List with one warning line', async () => {
+    const t = io(
+      JSON.stringify({
+        kind: 'List',
+        items: [{ kind: 'Pod', metadata: { name: 'p' } }, svc('a', '10.0.0.1')],
+      }),
+    );
+    expect(await runCli(['tags', '--cluster', 'c1'], t)).toBe(0);
+    expect(t.err()).toBe('warning: skipped 1 item that is not a Service\n');
+    expect(JSON.parse(t.out())).toEqual({ '10.0.0.1': ['aks.c1.a'] });
+  });
+
+  it('prints issues on stderr, one line each, and still prints the other tags', async () => {
+    const long = 'x'.repeat(63);
+    const t = io(
+      JSON.stringify([
+        svc('a', '10.0.0.1', { note: "it's\nnot ok", app: 'web' }),
+        svc('b', 'fe80::1%eth0'),
+        svc('c', '10.0.0.3', { [`example.com/${long}`]: long }),
+      ]),
+    );
+    expect(await runCli(['tags', '--cluster', 'c1'], t)).toBe(0);
+    const lines = t.err().split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^error: Service "shop\/a" in cluster c1: label "note" gives tag .* contains a single quote/,
+    );
+    expect(lines[1]).toMatch(
+      /^error: Service "shop\/b" in cluster c1: ingress IP "fe80::1%eth0" is not usable \(zone IDs/,
+    );
+    expect(lines[2]).toMatch(
+      /^warning: tag "aks\.c1\.svc\.example\.com\/x+\.x+" of Service "shop\/c" .* registered as "aks\.c1\.svc\.example\.com\/x+\.x+-[0-9a-f]{8}"$/,
+    );
+    expect(Object.keys(JSON.parse(t.out()))).toEqual(['10.0.0.1', '10.0.0.3']);
+  });
+
+  it.each<[string, string[], string, RegExp]>([
+    [
+      'bad JSON',
+      ['--cluster', 'c1'],
+      '{"kind": "List", "items": [',
+      /^aks-panorama-sync tags: stdin is not valid JSON: /,
+    ],
+    ['bad JSON with newlines in it', ['--cluster', 'c1'], '{\n\n"a":\n}\n', /not valid JSON/],
+    ['empty input', ['--cluster', 'c1'], '  \n', /stdin is empty; expected a ServiceList JSON/],
+    [
+      'a bad selector',
+      ['--cluster', 'c1', '--selector', 'web=app in ('],
+      '[]',
+      /invalid --selector web="app in \(": expected "," or "\)"/,
+    ],
+    [
+      'a bad selector value',
+      ['--cluster', 'c1', '--selector', 'web=app=-x'],
+      '[]',
+      /invalid label value "-x"/,
+    ],
+    [
+      'a selector without a name',
+      ['--cluster', 'c1', '--selector', '=app=web'],
+      '[]',
+      /--selector expects NAME=SELECTOR/,
+    ],
+    [
+      'a selector without "="',
+      ['--cluster', 'c1', '--selector', 'web'],
+      '[]',
+      /--selector expects NAME=SELECTOR, got "web"/,
+    ],
+    [
+      'a bad selector name',
+      ['--cluster', 'c1', '--selector', 'we.b=app'],
+      '[]',
+      /invalid --selector name "we\.b"/,
+    ],
+    [
+      'a selector name given twice',
+      ['--cluster', 'c1', '--selector', 'w=a', '--selector', 'w=b'],
+      '[]',
+      /"w" is given twice/,
+    ],
+    ['missing --cluster', [], '[]', /missing --cluster NAME/],
+    ['--cluster without a value', ['--cluster'], '[]', /--cluster needs a value/],
+    ['an invalid cluster name', ['--cluster', 'aks prod'], '[]', /invalid cluster name "aks prod"/],
+    ['an unknown option', ['--cluster', 'c1', '--verbose'], '[]', /unknown option "--verbose"/],
+    ['two files', ['--cluster', 'c1', 'a.json', 'b.json'], '[]', /only one FILE/],
+    ['a missing file', ['--cluster', 'c1', 'nope.json'], '', /cannot read nope\.json: ENOENT/],
+    [
+      '--live with a FILE',
+      ['--cluster', 'c1', '--live', 'mixed-servicelist.json'],
+      '',
+      /either --live or FILE/,
+    ],
+    ['a list of another kind', ['--cluster', 'c1'], '{"kind":"PodList","items":[]}', /got kind "PodList"/],
+    ['a ServiceList without items', ['--cluster', 'c1'], '{"kind":"ServiceList"}', /has no "items" array/],
+    ['a JSON string', ['--cluster', 'c1'], '"svc"', /got "svc"/],
+  ])('exits 2 with one line on stderr for %s', async (_name, args, stdin, message) => {
+    const t = io(stdin);
+    expect(await runCli(['tags', ...args], t)).toBe(2);
+    expect(t.out()).toBe('');
+    expect(t.err()).toMatch(message);
+    expect(t.err().endsWith('\n')).toBe(true);
+    expect(t.err().split('\n')).toHaveLength(2);
+  });
+
+  it('prints its usage for --help', async () => {
+    const t = io();
+    expect(await runCli(['tags', '--help'], t)).toBe(0);
+    expect(t.out()).toMatch(/^Usage: aks-panorama-sync tags --cluster NAME/);
+  });
+});

@@ -1,0 +1,224 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkNcrontab, checkServiceUrl, loadConfig } from '../../../shared/config/loadConfig.js';
+import { effectiveSettings, readLocalSettings } from '../../../shared/config/localSettings.js';
+import { ConfigError } from '../../../shared/errors.js';
+import { redact } from '../../../shared/logger.js';
+
+const SUB = '00000000-0000-0000-0000-000000000001';
+const base = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  PANORAMA_URL: 'https://panorama.example.net',
+  PANORAMA_API_KEY: 'key-123456',
+  CLUSTERS: JSON.stringify([
+    {
+      name: 'aks-prod-1',
+      subscriptionId: SUB,
+      resourceGroup: 'rg-prod',
+      nodeResourceGroup: 'MC_rg-prod_aks-prod-1_westeurope',
+    },
+  ]),
+};
+
+function problemsOf(settings: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(settings);
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('parses a minimal valid configuration with defaults', () => {
+    const config = loadConfig(base);
+    expect(config.panorama).toMatchObject({
+      url: 'https://panorama.example.net',
+      chunkSize: 1000,
+      concurrency: 4,
+      timeoutMs: 30000,
+    });
+    expect(config.reconcileSchedule).toBe('0 */5 * * * *');
+    expect(config.clusters).toHaveLength(1);
+    expect(config.clusters[0]).toMatchObject({
+      name: 'aks-prod-1',
+      auth: { type: 'azureAd' },
+      deviceGroups: [],
+      labelSelectors: [],
+      resourceId: `/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod-1`,
+    });
+    expect(config.storage).toEqual({
+      kind: 'connectionString',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
+  });
+
+  it('reports every bad setting in one error', () => {
+    const problems = problemsOf({
+      PANORAMA_URL: 'ftp://panorama',
+      PANORAMA_CHUNK_SIZE: 'lots',
+      RECONCILE_SCHEDULE: '*/5 * * * *',
+      CLUSTERS: '[{"name": "bad name!"}]',
+    });
+    const joined = problems.join('\n');
+    expect(joined).toContain('AzureWebJobsStorage');
+    expect(joined).toContain('PANORAMA_URL');
+    expect(joined).toContain('PANORAMA_API_KEY');
+    expect(joined).toContain('PANORAMA_CHUNK_SIZE');
+    expect(joined).toContain('RECONCILE_SCHEDULE');
+    expect(joined).toContain('CLUSTERS[0]');
+    expect(problems.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each([
+    [
+      'http for a public host',
+      { PANORAMA_URL: 'http://panorama.example.net' },
+      'PANORAMA_URL: http:// is only allowed for loopback',
+    ],
+    [
+      'credentials in the URL',
+      { PANORAMA_URL: 'https://admin:pw@panorama.example.net' },
+      'must not contain credentials',
+    ],
+    ['username without password', { PANORAMA_API_KEY: '', PANORAMA_USERNAME: 'admin' }, 'PANORAMA_API_KEY'],
+    ['CLUSTERS not JSON', { CLUSTERS: '[{' }, 'CLUSTERS: not valid JSON'],
+    ['CLUSTERS not an array', { CLUSTERS: '{}' }, 'CLUSTERS: expected a JSON array'],
+    [
+      'token auth without server',
+      { CLUSTERS: '[{"name":"a","auth":{"type":"token","token":"t"}}]' },
+      'server: required with auth type "token"',
+    ],
+    [
+      'azureAd without ARM coordinates',
+      { CLUSTERS: '[{"name":"a"}]' },
+      'needs "subscriptionId" and "resourceGroup"',
+    ],
+    [
+      'unknown cluster field',
+      { CLUSTERS: `[{"name":"a","subscriptionId":"${SUB}","resourceGroup":"r","colour":"red"}]` },
+      'colour',
+    ],
+    ['vsys', { PANORAMA_VSYS: 'shared' }, 'PANORAMA_VSYS'],
+    ['CA not PEM', { PANORAMA_CA_CERT: 'abc' }, 'PANORAMA_CA_CERT'],
+    ['discovery half set', { DISCOVERY_TAG: 'panorama' }, 'DISCOVERY_SUBSCRIPTIONS/DISCOVERY_TAG'],
+    [
+      'discovery bad subscription',
+      { DISCOVERY_TAG: 'p', DISCOVERY_SUBSCRIPTIONS: 'nope' },
+      '"nope" is not a subscription GUID',
+    ],
+    [
+      'tokenSetting not set',
+      { CLUSTERS: '[{"name":"a","server":"https://k","auth":{"type":"token","tokenSetting":"AKS_TOKEN"}}]' },
+      'AKS_TOKEN is not set',
+    ],
+  ])('rejects %s', (_name, override, expected) => {
+    expect(problemsOf({ ...base, ...override }).join('\n')).toContain(expected);
+  });
+
+  it('rejects two clusters with the same name and names both resource IDs', () => {
+    const other = '00000000-0000-0000-0000-000000000002';
+    const problems = problemsOf({
+      ...base,
+      CLUSTERS: JSON.stringify([
+        { name: 'aks-prod-1', subscriptionId: SUB, resourceGroup: 'rg-a' },
+        { name: 'AKS-PROD-1', subscriptionId: other, resourceGroup: 'rg-b' },
+      ]),
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`/subscriptions/${SUB}/resourceGroups/rg-a/`);
+    expect(problems[0]).toContain(`/subscriptions/${other}/resourceGroups/rg-b/`);
+  });
+
+  it('names an invalid label selector', () => {
+    const problems = problemsOf({
+      ...base,
+      CLUSTERS: JSON.stringify([
+        {
+          name: 'a',
+          subscriptionId: SUB,
+          resourceGroup: 'r',
+          labelSelectors: [{ name: 'web', selector: 'app in (web' }],
+        },
+      ]),
+    });
+    expect(problems.join('\n')).toContain('labelSelectors "web": invalid selector "app in (web"');
+  });
+
+  it('resolves a token from another app setting and masks it in logs', () => {
+    const config = loadConfig({
+      ...base,
+      AKS_TOKEN: 'sa-token-abcdef',
+      CLUSTERS:
+        '[{"name":"a","server":"https://10.0.0.1:443","auth":{"type":"token","tokenSetting":"AKS_TOKEN"}}]',
+    });
+    expect(config.clusters[0]?.auth).toEqual({ type: 'token', token: 'sa-token-abcdef' });
+    expect(redact('token sa-token-abcdef and key key-123456')).toBe('token *** and key ***');
+  });
+
+  it('accepts identity-based storage settings', () => {
+    const { AzureWebJobsStorage: _omit, ...rest } = base;
+    const config = loadConfig({
+      ...rest,
+      AzureWebJobsStorage__accountName: 'stsync',
+      AzureWebJobsStorage__clientId: 'cid',
+    });
+    expect(config.storage).toEqual({
+      kind: 'identity',
+      queueServiceUri: 'https://stsync.queue.core.windows.net',
+      tableServiceUri: 'https://stsync.table.core.windows.net',
+      clientId: 'cid',
+    });
+  });
+});
+
+describe('checkServiceUrl', () => {
+  it.each([
+    ['https://p.example.net', undefined],
+    ['http://127.0.0.1:8443', undefined],
+    ['http://localhost', undefined],
+    ['http://[::1]:80', undefined],
+    ['http://10.0.0.5', 'X: http:// is only allowed for loopback hosts; use https://'],
+    ['not a url', 'X: not a URL ("not a url")'],
+  ])('%s', (url, expected) => {
+    expect(checkServiceUrl('X', url)).toBe(expected);
+  });
+});
+
+describe('checkNcrontab', () => {
+  it.each([
+    ['0 */5 * * * *', true],
+    ['*/30 * * * * *', true],
+    ['0 0 9-17 * * MON-FRI', true],
+    ['*/5 * * * *', false],
+    ['0 */5 * * * * *', false],
+    ['0 ? * * * *', false],
+  ])('%s valid=%s', (expr, valid) => {
+    expect(checkNcrontab(expr) === undefined).toBe(valid);
+  });
+});
+
+describe('local.settings.json', () => {
+  it('reads Values and lets the environment win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aps-'));
+    writeFileSync(
+      join(dir, 'local.settings.json'),
+      JSON.stringify({ IsEncrypted: false, Values: { A: 'file', B: 'file' } }),
+    );
+    expect(readLocalSettings(dir)).toEqual({ A: 'file', B: 'file' });
+    expect(effectiveSettings({ B: 'env' }, dir)).toMatchObject({ A: 'file', B: 'env' });
+  });
+
+  it('reports a broken file clearly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aps-'));
+    writeFileSync(join(dir, 'local.settings.json'), '{ nope');
+    expect(() => readLocalSettings(dir)).toThrow(/local.settings.json: not valid JSON/);
+  });
+
+  it('is optional', () => {
+    expect(readLocalSettings(mkdtempSync(join(tmpdir(), 'aps-')))).toEqual({});
+  });
+});
