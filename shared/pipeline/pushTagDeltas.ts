@@ -51,8 +51,9 @@ export function targetOptions(target: string): TargetOptions {
  * of the message's IPs and registers a tag only if the state still has it, unregisters only if the
  * state no longer has it — so duplicates, reordering and replays of old messages converge.
  *
- * - A generation newer than the committed state is put back with a delay (up to {@link MAX_DEFERRALS}
- *   times, then {@link StateNotCommittedError} is thrown, which is retryable) — invariant 2.
+ * - A generation newer than the committed state is put back with a growing delay (1 s, 2 s … 30 s),
+ *   up to {@link MAX_DEFERRALS} times; then {@link StateNotCommittedError} (retryable) is thrown —
+ *   invariant 2.
  * - Retryable and authentication failures throw (the host retries, then poisons the message).
  * - Permanent per-entry failures and a disconnected firewall are recorded in the target status and
  *   logged; the message completes (the audit repairs the rest).
@@ -66,12 +67,13 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   if (generation > committed) {
     const deferrals = message.deferrals ?? 0;
     if (deferrals >= MAX_DEFERRALS) throw new StateNotCommittedError(cluster, generation, committed);
-    await deps.queues.send(
-      DELTA_QUEUE,
-      { ...message, deferrals: deferrals + 1 },
-      { delaySeconds: deps.busyRetrySeconds },
-    );
-    log.info('push deferred: generation not committed yet', { committed, deferrals: deferrals + 1 });
+    const delaySeconds = Math.min(30, 2 ** deferrals);
+    await deps.queues.send(DELTA_QUEUE, { ...message, deferrals: deferrals + 1 }, { delaySeconds });
+    log.info('push deferred: generation not committed yet', {
+      committed,
+      deferrals: deferrals + 1,
+      delaySeconds,
+    });
     return {
       cluster,
       target,

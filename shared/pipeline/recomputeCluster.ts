@@ -200,7 +200,7 @@ export async function recomputeCluster(
     let messages = 0;
     for (const target of targets) {
       for (const m of chunkDeltaMessages({ v: 1, cluster: clusterName, target, generation }, deltas)) {
-        await deps.queues.send(DELTA_QUEUE, m);
+        await deps.queues.send(DELTA_QUEUE, m, { quiet: true });
         messages++;
       }
     }
@@ -236,6 +236,7 @@ export async function recomputeCluster(
       targets,
       ...(deleted ? { deletedAt: nowIso() } : { deletedAt: '' }),
     });
+    deps.queues.notify(DELTA_QUEUE);
     const outcome: RecomputeOutcome = {
       ...summarize(clusterName, deltas, desired),
       status: deleted ? 'deleted' : 'changed',

@@ -22,6 +22,12 @@ export function decodeMessage(text: string): unknown {
   }
 }
 
+/** Options of {@link MessageQueues.send}. */
+export interface SendOptions {
+  delaySeconds?: number;
+  quiet?: boolean;
+}
+
 /** A received message. */
 export interface ReceivedMessage {
   messageId: string;
@@ -64,13 +70,21 @@ export class MessageQueues {
     return client;
   }
 
-  /** Sends one message (base64 JSON); `delaySeconds` makes it invisible for a while. */
-  async send(queueName: string, body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
+  /**
+   * Sends one message (base64 JSON); `delaySeconds` makes it invisible for a while; `quiet` skips the
+   * `onEnqueue` notification (the sender calls {@link notify} once the message may be consumed).
+   */
+  async send(queueName: string, body: unknown, options: SendOptions = {}): Promise<void> {
     await this.sendText(queueName, encodeMessage(body), options);
   }
 
+  /** Tells a local consumer that `queueName` has work (no-op in Azure, where the host polls). */
+  notify(queueName: string): void {
+    this.onEnqueue?.(queueName);
+  }
+
   /** Sends an already-encoded message text unchanged (replay keeps messages byte for byte). */
-  async sendText(queueName: string, text: string, options: { delaySeconds?: number } = {}): Promise<void> {
+  async sendText(queueName: string, text: string, options: SendOptions = {}): Promise<void> {
     if (Buffer.byteLength(text) > MAX_ENCODED_MESSAGE_BYTES) {
       throw new InputError(
         `message for ${queueName} is ${Buffer.byteLength(text)} bytes; the limit is 64 KiB`,
@@ -85,7 +99,7 @@ export class MessageQueues {
     } catch (err) {
       throw new AzureError(`Queue storage: cannot send to ${queueName}`, { kind: classify(err), cause: err });
     }
-    this.onEnqueue?.(queueName);
+    if (!options.quiet) this.notify(queueName);
   }
 
   /** Approximate number of messages in a queue. */
