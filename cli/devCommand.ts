@@ -13,6 +13,7 @@ import { effectiveSettings } from '../shared/config/localSettings.js';
 import { InputError } from '../shared/errors.js';
 import { prettyLogger } from '../shared/logger.js';
 import { getRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
+import { makeService } from '../sim/kubernetes/makeService.js';
 import { type Command, ExitCode } from './CliIo.js';
 
 const FUNCTIONS_DIR = fileURLToPath(new URL('../functions', import.meta.url));
@@ -43,18 +44,14 @@ async function runDemoStory(
   };
   await host.runTimer('reconcileTimer');
   await step('a team ships a new internal Service: search.shop at 10.240.0.20', () => {
-    demo.kube.addService({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: 'search',
+    demo.kube.addService(
+      makeService({
         namespace: 'shop',
+        name: 'search',
+        ips: ['10.240.0.20'],
         labels: { app: 'web', tier: 'front' },
-        annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' },
-      },
-      spec: { type: 'LoadBalancer' },
-      status: { loadBalancer: { ingress: [{ ip: '10.240.0.20' }] } },
-    });
+      }),
+    );
   });
   await step('checkout is relabelled tier=edge (no longer matches the "web" selector)', () => {
     demo.kube.setLabels('shop', 'checkout', { app: 'web', tier: 'edge' });

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { type CreateAksAdaptersOptions, createAksAdapters } from '../shared/aks/createAksAdapters.js';
-import { type AppConfig, checkServiceUrl, parseClusters } from '../shared/config/loadConfig.js';
-import { effectiveSettings, type Settings } from '../shared/config/localSettings.js';
+import { checkServiceUrl, loadDiscovery, parseClusters } from '../shared/config/loadConfig.js';
+import { effectiveSettings } from '../shared/config/localSettings.js';
 import { ConfigError, InputError } from '../shared/errors.js';
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
 import { type Logger, prettyLogger } from '../shared/logger.js';
@@ -15,28 +15,6 @@ export interface LiveServicesDeps {
   armTlsCa?: string;
   logger?: Logger;
   kubernetes?: CreateAksAdaptersOptions['kubernetes'];
-}
-
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-function readDiscovery(settings: Settings, problems: string[]): AppConfig['discovery'] {
-  const subs = settings.DISCOVERY_SUBSCRIPTIONS?.trim();
-  const tag = settings.DISCOVERY_TAG?.trim();
-  if (!subs && !tag) return undefined;
-  if (!subs || !tag) {
-    problems.push(
-      'DISCOVERY_SUBSCRIPTIONS/DISCOVERY_TAG: set both to discover clusters by Azure tag, or neither',
-    );
-    return undefined;
-  }
-  const subscriptions = subs
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const s of subscriptions) {
-    if (!UUID.test(s)) problems.push(`DISCOVERY_SUBSCRIPTIONS: "${s}" is not a subscription GUID`);
-  }
-  return { subscriptions: subscriptions.map((s) => s.toLowerCase()), tag };
 }
 
 /**
@@ -53,7 +31,7 @@ export async function loadLiveServices(
   const settings = effectiveSettings(io.env, io.cwd);
   const problems: string[] = [];
   const clusters = parseClusters(settings.CLUSTERS, settings, problems);
-  const discovery = readDiscovery(settings, problems);
+  const discovery = loadDiscovery(settings, problems);
   const armEndpoint = (settings.ARM_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
   const armProblem = checkServiceUrl('ARM_ENDPOINT', armEndpoint);
   if (armProblem) problems.push(armProblem);

@@ -1,5 +1,6 @@
 import type { Settings } from '../shared/config/localSettings.js';
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
+import { makeService } from '../sim/kubernetes/makeService.js';
 import {
   type KubernetesSimulator,
   startKubernetesSimulator,
@@ -36,41 +37,46 @@ export function demoLoadBalancerEvent(): Record<string, unknown> {
   };
 }
 
-function service(
-  namespace: string,
-  name: string,
-  ip: string | undefined,
-  labels: Record<string, string>,
-  internal = true,
-): KubeService {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace,
-      labels,
-      annotations: internal ? { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } : {},
-    },
-    spec: { type: 'LoadBalancer' },
-    status: { loadBalancer: { ingress: ip ? [{ ip }] : [] } },
-  };
-}
-
 /** The sample cluster's Services: three internal LBs (one shared IP), a public LB, a ClusterIP. */
 export function demoServices(): KubeService[] {
   return [
-    service('shop', 'checkout', '10.240.0.10', { app: 'web', tier: 'front' }),
-    service('shop', 'cart', '10.240.0.11', { app: 'web', tier: 'back' }),
-    service('payments', 'gateway', '10.240.0.12', { app: 'payments' }),
-    service('payments', 'gateway-admin', '10.240.0.12', { app: 'payments', role: 'admin' }),
-    service('public', 'frontdoor', '20.50.1.2', { app: 'web' }, false),
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-      spec: { type: 'ClusterIP', clusterIP: '10.0.0.10' },
-    },
+    makeService({
+      namespace: 'shop',
+      name: 'checkout',
+      ips: ['10.240.0.10'],
+      labels: { app: 'web', tier: 'front' },
+    }),
+    makeService({
+      namespace: 'shop',
+      name: 'cart',
+      ips: ['10.240.0.11'],
+      labels: { app: 'web', tier: 'back' },
+    }),
+    makeService({
+      namespace: 'payments',
+      name: 'gateway',
+      ips: ['10.240.0.12'],
+      labels: { app: 'payments' },
+    }),
+    makeService({
+      namespace: 'payments',
+      name: 'gateway-admin',
+      ips: ['10.240.0.12'],
+      labels: { app: 'payments', role: 'admin' },
+    }),
+    makeService({
+      namespace: 'public',
+      name: 'frontdoor',
+      ips: ['20.50.1.2'],
+      labels: { app: 'web' },
+      internal: false,
+    }),
+    makeService({
+      namespace: 'kube-system',
+      name: 'kube-dns',
+      type: 'ClusterIP',
+      labels: { 'k8s-app': 'kube-dns' },
+    }),
   ];
 }
 

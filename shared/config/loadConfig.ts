@@ -400,7 +400,8 @@ export function duplicateClusterNames(clusters: readonly ClusterConfig[]): strin
   return problems;
 }
 
-function loadDiscovery(settings: Settings, problems: string[]): AppConfig['discovery'] {
+/** Parses `DISCOVERY_SUBSCRIPTIONS` and `DISCOVERY_TAG`; problems are appended to `problems`. */
+export function loadDiscovery(settings: Settings, problems: string[]): AppConfig['discovery'] {
   const subs = settings.DISCOVERY_SUBSCRIPTIONS?.trim();
   const tag = settings.DISCOVERY_TAG?.trim();
   if (!subs && !tag) return undefined;

@@ -11,7 +11,8 @@ export async function enqueueRecompute(
   const message: RecomputeMessage = {
     v: 1,
     cluster: request.cluster,
-    reason: request.reason,
+    // The reason may quote event subjects (resource names): cut to the message schema's 200 characters.
+    reason: request.reason.slice(0, 200),
     requestedAt: now.toISOString(),
     ...(request.deleted ? { deleted: true } : {}),
     ...(request.eventId ? { eventId: request.eventId.slice(0, 200) } : {}),

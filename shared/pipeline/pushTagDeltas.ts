@@ -155,33 +155,10 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   }
 
   const at = deps.now().toISOString();
-  if (failures.length > 0) {
-    const sample = failures
-      .slice(0, 3)
-      .map((f) => `${f.ip} [${f.tags.join(', ')}]: ${f.message}`)
-      .join('; ');
-    await deps.status.recordPush({
-      cluster,
-      target,
-      lastPushAt: at,
-      lastPushGeneration: generation,
-      registered: registerCount,
-      unregistered: unregisterCount,
-      failedEntries: failures.length,
-      disconnected: false,
-      lastError: `${failures.length} entries rejected: ${sample}`,
-      lastErrorAt: at,
-    });
-    log.error('push done with rejected entries', {
-      registered: registerCount,
-      unregistered: unregisterCount,
-      failedEntries: failures.length,
-      sample,
-      calls,
-      durationMs: Date.now() - started,
-    });
-    return { ...base, status: 'entry-failures', failures, calls };
-  }
+  const sample = failures
+    .slice(0, 3)
+    .map((f) => `${f.ip} [${f.tags.join(', ')}]: ${f.message}`)
+    .join('; ');
   await deps.status.recordPush({
     cluster,
     target,
@@ -189,16 +166,22 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
     lastPushGeneration: generation,
     registered: registerCount,
     unregistered: unregisterCount,
-    failedEntries: 0,
+    failedEntries: failures.length,
     disconnected: false,
-    lastError: '',
+    lastError: failures.length ? `${failures.length} entries rejected: ${sample}` : '',
+    ...(failures.length ? { lastErrorAt: at } : {}),
   });
-  log.info('push done', {
+  const fields = {
     registered: registerCount,
     unregistered: unregisterCount,
     skipped,
     calls,
     durationMs: Date.now() - started,
-  });
+  };
+  if (failures.length > 0) {
+    log.error('push done with rejected entries', { ...fields, failedEntries: failures.length, sample });
+    return { ...base, status: 'entry-failures', failures, calls };
+  }
+  log.info('push done', fields);
   return { ...base, status: 'pushed', failures: [], calls };
 }

@@ -28,31 +28,30 @@ export interface ClusterHead {
   tagCount: number;
   /** Set when the cluster was deleted: its state is empty and all its tags were scheduled for removal. */
   deletedAt?: string;
-  /** JSON array of the targets the last recompute sent to. */
+  /** The targets the last recompute sent to (used when a deleted cluster is gone from the directory). */
   targets: string[];
   resourceId?: string;
   etag: string;
 }
 
-type HeadEntity = {
+/** The head as stored: optional strings are stored as `''` (a Replace must clear them), targets as JSON. */
+type HeadEntity = Omit<ClusterHead, 'etag' | 'targets'> & {
   partitionKey: string;
   rowKey: string;
-  cluster: string;
-  generation: number;
-  pendingGeneration: number;
-  leaseOwner?: string;
-  leaseUntil?: string;
-  lastRecomputeStartedAt?: string;
-  lastRecomputeAt?: string;
-  lastRecomputeResult?: string;
-  lastError?: string;
-  lastErrorAt?: string;
-  ipCount: number;
-  tagCount: number;
-  deletedAt?: string;
   targets?: string;
-  resourceId?: string;
 };
+
+const OPTIONAL_HEAD_FIELDS = [
+  'leaseOwner',
+  'leaseUntil',
+  'lastRecomputeStartedAt',
+  'lastRecomputeAt',
+  'lastRecomputeResult',
+  'lastError',
+  'lastErrorAt',
+  'deletedAt',
+  'resourceId',
+] as const;
 
 type IpEntity = { partitionKey: string; rowKey: string; tags: string; generation: number };
 
@@ -77,17 +76,7 @@ function toHead(e: TableEntityResult<HeadEntity>): ClusterHead {
     targets,
     etag: e.etag,
   };
-  for (const k of [
-    'leaseOwner',
-    'leaseUntil',
-    'lastRecomputeStartedAt',
-    'lastRecomputeAt',
-    'lastRecomputeResult',
-    'lastError',
-    'lastErrorAt',
-    'deletedAt',
-    'resourceId',
-  ] as const) {
+  for (const k of OPTIONAL_HEAD_FIELDS) {
     const v = e[k];
     if (typeof v === 'string' && v !== '') head[k] = v;
   }
@@ -95,25 +84,18 @@ function toHead(e: TableEntityResult<HeadEntity>): ClusterHead {
 }
 
 function fromHead(head: Omit<ClusterHead, 'etag'>): HeadEntity {
-  return {
+  const entity: HeadEntity = {
     partitionKey: clusterPartition(head.cluster),
     rowKey: HEAD_ROW_KEY,
     cluster: head.cluster,
     generation: head.generation,
     pendingGeneration: head.pendingGeneration,
-    leaseOwner: head.leaseOwner ?? '',
-    leaseUntil: head.leaseUntil ?? '',
-    lastRecomputeStartedAt: head.lastRecomputeStartedAt ?? '',
-    lastRecomputeAt: head.lastRecomputeAt ?? '',
-    lastRecomputeResult: head.lastRecomputeResult ?? '',
-    lastError: head.lastError ?? '',
-    lastErrorAt: head.lastErrorAt ?? '',
     ipCount: head.ipCount,
     tagCount: head.tagCount,
-    deletedAt: head.deletedAt ?? '',
     targets: JSON.stringify(head.targets),
-    resourceId: head.resourceId ?? '',
   };
+  for (const k of OPTIONAL_HEAD_FIELDS) entity[k] = head[k] ?? '';
+  return entity;
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -11,6 +11,7 @@ import { type RecomputeOutcome, recomputeCluster } from '../../shared/pipeline/r
 import { decodeMessage } from '../../shared/queues/MessageQueues.js';
 import { RECOMPUTE_QUEUE } from '../../shared/queues/queueNames.js';
 import { createRuntime } from '../../shared/runtime/createRuntime.js';
+import { makeService } from '../../sim/kubernetes/makeService.js';
 import {
   type KubernetesSimulator,
   startKubernetesSimulator,
@@ -167,18 +168,7 @@ export function internalService(
   ips: string[],
   labels: Record<string, string> = {},
 ): KubeService {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace,
-      labels,
-      annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' },
-    },
-    spec: { type: 'LoadBalancer' },
-    status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
-  };
+  return makeService({ namespace, name, ips, labels });
 }
 
 /** Registered IPs of a target as a plain object (sorted keys) for readable assertions. */

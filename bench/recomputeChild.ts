@@ -1,0 +1,113 @@
+import { recomputeCluster } from '../shared/pipeline/recomputeCluster.js';
+import { DELTA_QUEUE } from '../shared/queues/queueNames.js';
+import { computeIpTags } from '../shared/tags/computeIpTags.js';
+import { elapsedMs } from './BenchSection.js';
+import { benchDeps } from './benchRuntime.js';
+
+/**
+ * One cluster recompute in a process of its own, so that its memory is measured alone (Azurite and
+ * the simulators run elsewhere): `node dist/bench/recomputeChild.js <cluster> [--breakdown]` with the
+ * app settings as JSON in `BENCH_SETTINGS`. Runs the real `recomputeCluster` (Kubernetes list in
+ * pages of 500 → tags → diff against the Table state → delta messages → state commit) and prints one
+ * line `RESULT {json}`: duration, outcome, messages enqueued (counted at the queue client), and the
+ * memory peaks (`process.memoryUsage()` sampled every 5 ms, and the kernel's maxRSS high-water mark,
+ * which also sees the peaks inside synchronous work the sampler cannot interrupt).
+ * With `--breakdown`, the harvest (list + decode) and `computeIpTags` are then timed on their own.
+ */
+
+export interface RecomputeChildResult {
+  cluster: string;
+  status: string;
+  ips: number;
+  changedIps: number;
+  registered: number;
+  unregistered: number;
+  /** Delta messages the recompute enqueued (all targets). */
+  messages: number;
+  targets: number;
+  ms: number;
+  /** Kernel high-water mark of the resident set (includes Node's baseline). */
+  maxRssMB: number;
+  sampledRssPeakMB: number;
+  sampledHeapUsedPeakMB: number;
+  /** RSS after modules were loaded, before the recompute. */
+  baselineRssMB: number;
+  harvestMs?: number;
+  services?: number;
+  computeIpTagsMs?: number;
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
+
+async function main(): Promise<void> {
+  const cluster = process.argv[2];
+  const breakdown = process.argv.includes('--breakdown');
+  const raw = process.env.BENCH_SETTINGS;
+  if (!cluster || !raw) throw new Error('usage: BENCH_SETTINGS={…} recomputeChild.js <cluster> [--breakdown]');
+  const { deps } = benchDeps(JSON.parse(raw) as Record<string, string>);
+  let messages = 0;
+  const send = deps.queues.send.bind(deps.queues);
+  deps.queues.send = async (queue, body, options) => {
+    await send(queue, body, options);
+    if (queue === DELTA_QUEUE) messages++;
+  };
+  // Warm the storage clients (table and queue creation) so the timing is the recompute's own.
+  await deps.state.ensureTable();
+  await deps.queues.queue(DELTA_QUEUE);
+
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let rssPeak = baseline;
+  let heapPeak = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > rssPeak) rssPeak = m.rss;
+    if (m.heapUsed > heapPeak) heapPeak = m.heapUsed;
+  }, 5);
+
+  const started = process.hrtime.bigint();
+  const outcome = await recomputeCluster(
+    { v: 1, cluster, reason: 'bench', requestedAt: new Date().toISOString() },
+    deps,
+  );
+  const ms = elapsedMs(started);
+  clearInterval(sampler);
+  const m = process.memoryUsage();
+  rssPeak = Math.max(rssPeak, m.rss);
+  heapPeak = Math.max(heapPeak, m.heapUsed);
+  const result: RecomputeChildResult = {
+    cluster,
+    status: outcome.status,
+    ips: outcome.ips,
+    changedIps: outcome.deltas.length,
+    registered: outcome.registered,
+    unregistered: outcome.unregistered,
+    messages,
+    targets: outcome.targets.length,
+    ms,
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
+    sampledRssPeakMB: mib(rssPeak),
+    sampledHeapUsedPeakMB: mib(heapPeak),
+    baselineRssMB: mib(baseline),
+  };
+  if (breakdown) {
+    const known = (await deps.clusters.listClusters()).find((c) => c.name === cluster);
+    if (!known) throw new Error(`cluster ${cluster} not configured`);
+    const harvestStarted = process.hrtime.bigint();
+    const services = await deps.services.listServices(known);
+    result.harvestMs = elapsedMs(harvestStarted);
+    result.services = services.length;
+    const computeStarted = process.hrtime.bigint();
+    computeIpTags(services, { cluster: known.name, selectors: known.labelSelectors });
+    result.computeIpTagsMs = elapsedMs(computeStarted);
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`recomputeChild: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
