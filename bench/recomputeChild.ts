@@ -1,8 +1,11 @@
+import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
 import { recomputeCluster } from '../shared/pipeline/recomputeCluster.js';
 import { DELTA_QUEUE } from '../shared/queues/queueNames.js';
+import { ClusterStateStore } from '../shared/state/ClusterStateStore.js';
 import { computeIpTags } from '../shared/tags/computeIpTags.js';
 import { elapsedMs } from './BenchSection.js';
 import { benchDeps } from './benchRuntime.js';
+import { MemoryTable } from './memoryTable.js';
 
 /**
  * One cluster recompute in a process of its own, so that its memory is measured alone (Azurite and
@@ -13,6 +16,8 @@ import { benchDeps } from './benchRuntime.js';
  * memory peaks (`process.memoryUsage()` sampled every 5 ms, and the kernel's maxRSS high-water mark,
  * which also sees the peaks inside synchronous work the sampler cannot interrupt).
  * With `--breakdown`, the harvest (list + decode) and `computeIpTags` are then timed on their own.
+ * With `--memory-table`, the cluster state lives in an in-process {@link MemoryTable} instead of
+ * Azurite (queues stay on Azurite) and the child runs the first and then an unchanged recompute.
  */
 
 export interface RecomputeChildResult {
@@ -24,6 +29,8 @@ export interface RecomputeChildResult {
   unregistered: number;
   /** Delta messages the recompute enqueued (all targets). */
   messages: number;
+  /** Panorama API calls the recompute made (counted at the client). */
+  panoramaCalls: number;
   targets: number;
   ms: number;
   /** Kernel high-water mark of the resident set (includes Node's baseline). */
@@ -37,24 +44,21 @@ export interface RecomputeChildResult {
   computeIpTagsMs?: number;
 }
 
+/** What the child prints: one phase, or with `--memory-table` the first and the unchanged recompute. */
+export interface RecomputeChildRun {
+  phases: RecomputeChildResult[];
+  /** Heap held by the in-process table after the first recompute (`--memory-table` only). */
+  memoryTableHeapMB?: number;
+}
+
 const mib = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
-async function main(): Promise<void> {
-  const cluster = process.argv[2];
-  const breakdown = process.argv.includes('--breakdown');
-  const raw = process.env.BENCH_SETTINGS;
-  if (!cluster || !raw) throw new Error('usage: BENCH_SETTINGS={…} recomputeChild.js <cluster> [--breakdown]');
-  const { deps } = benchDeps(JSON.parse(raw) as Record<string, string>);
-  let messages = 0;
-  const send = deps.queues.send.bind(deps.queues);
-  deps.queues.send = async (queue, body, options) => {
-    await send(queue, body, options);
-    if (queue === DELTA_QUEUE) messages++;
-  };
-  // Warm the storage clients (table and queue creation) so the timing is the recompute's own.
-  await deps.state.ensureTable();
-  await deps.queues.queue(DELTA_QUEUE);
-
+/** Runs one recompute and measures it; `gauge` holds the memory peaks since the last reset. */
+async function measure(
+  deps: PipelineDeps,
+  cluster: string,
+  counters: { messages: number; panoramaCalls: number },
+): Promise<RecomputeChildResult> {
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let rssPeak = baseline;
@@ -64,7 +68,8 @@ async function main(): Promise<void> {
     if (m.rss > rssPeak) rssPeak = m.rss;
     if (m.heapUsed > heapPeak) heapPeak = m.heapUsed;
   }, 5);
-
+  counters.messages = 0;
+  counters.panoramaCalls = 0;
   const started = process.hrtime.bigint();
   const outcome = await recomputeCluster(
     { v: 1, cluster, reason: 'bench', requestedAt: new Date().toISOString() },
@@ -75,14 +80,15 @@ async function main(): Promise<void> {
   const m = process.memoryUsage();
   rssPeak = Math.max(rssPeak, m.rss);
   heapPeak = Math.max(heapPeak, m.heapUsed);
-  const result: RecomputeChildResult = {
+  return {
     cluster,
     status: outcome.status,
     ips: outcome.ips,
     changedIps: outcome.deltas.length,
     registered: outcome.registered,
     unregistered: outcome.unregistered,
-    messages,
+    messages: counters.messages,
+    panoramaCalls: counters.panoramaCalls,
     targets: outcome.targets.length,
     ms,
     maxRssMB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
@@ -90,24 +96,80 @@ async function main(): Promise<void> {
     sampledHeapUsedPeakMB: mib(heapPeak),
     baselineRssMB: mib(baseline),
   };
+}
+
+async function main(): Promise<void> {
+  const cluster = process.argv[2];
+  const breakdown = process.argv.includes('--breakdown');
+  const memoryTable = process.argv.includes('--memory-table');
+  const raw = process.env.BENCH_SETTINGS;
+  if (!cluster || !raw)
+    throw new Error('usage: BENCH_SETTINGS={…} recomputeChild.js <cluster> [--breakdown] [--memory-table]');
+  const { deps } = benchDeps(JSON.parse(raw) as Record<string, string>);
+  const counters = { messages: 0, panoramaCalls: 0 };
+  const send = deps.queues.send.bind(deps.queues);
+  deps.queues.send = async (queue, body, options) => {
+    await send(queue, body, options);
+    if (queue === DELTA_QUEUE) counters.messages++;
+  };
+  const panorama = deps.panorama;
+  deps.panorama = new Proxy(panorama, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        counters.panoramaCalls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  let storeMB: number | undefined;
+  let table: MemoryTable | undefined;
+  if (memoryTable) {
+    table = new MemoryTable();
+    deps.state = new ClusterStateStore(table.asTableClient());
+  }
+  // Warm the storage clients (table and queue creation) so the timing is the recompute's own.
+  await deps.state.ensureTable();
+  await deps.queues.queue(DELTA_QUEUE);
+
+  const phases: RecomputeChildResult[] = [];
+  if (table) {
+    global.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    phases.push(await measure(deps, cluster, counters));
+    global.gc?.();
+    // What the in-process table holds after the first recompute (in Azure it lives in Table Storage).
+    storeMB = mib(Math.max(0, process.memoryUsage().heapUsed - before));
+    phases.push(await measure(deps, cluster, counters));
+  } else {
+    phases.push(await measure(deps, cluster, counters));
+  }
+  const last = phases[phases.length - 1] as RecomputeChildResult;
   if (breakdown) {
     const known = (await deps.clusters.listClusters()).find((c) => c.name === cluster);
     if (!known) throw new Error(`cluster ${cluster} not configured`);
     const harvestStarted = process.hrtime.bigint();
     const services = await deps.services.listServices(known);
-    result.harvestMs = elapsedMs(harvestStarted);
-    result.services = services.length;
+    last.harvestMs = elapsedMs(harvestStarted);
+    last.services = services.length;
     const computeStarted = process.hrtime.bigint();
     computeIpTags(services, { cluster: known.name, selectors: known.labelSelectors });
-    result.computeIpTagsMs = elapsedMs(computeStarted);
+    last.computeIpTagsMs = elapsedMs(computeStarted);
   }
+  const result: RecomputeChildRun = {
+    phases,
+    ...(storeMB !== undefined ? { memoryTableHeapMB: storeMB } : {}),
+  };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`recomputeChild: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `recomputeChild: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -1,11 +1,16 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench, BenchSection } from './BenchSection.js';
+import { formatSummary, summarize } from './summary.js';
 
 /**
- * `npm run bench`: runs every `*Bench.js` module beside this file (or those named on the command
- * line), prints their figures and writes them to `bench/results/latest.json` for comparison over time.
+ * `npm run bench`: runs every `*Bench.js` module beside this file (or those whose names start with an
+ * argument: `node dist/bench/run.js pipeline latency`), prints their figures, then a summary of the
+ * design §7 targets (measured value, floor or naive counterpart, ratio, whether the target holds),
+ * and writes everything to `bench/results/latest.json` and a dated copy `bench/results/<date>.json`
+ * for comparison over time. Benchmarks print; they never fail on a timing.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -14,20 +19,50 @@ const files = readdirSync(here)
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
 
-const sections: BenchSection[] = [];
+const runStarted = Date.now();
+const date = new Date();
+const sections: (BenchSection & { durationMs: number })[] = [];
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: Bench };
   process.stdout.write(`\n== ${file.replace(/\.js$/, '')}\n`);
+  const started = Date.now();
   const section = await mod.default();
-  sections.push(section);
+  const durationMs = Date.now() - started;
+  sections.push({ ...section, durationMs });
+  process.stdout.write(`  (${section.name}; ${(durationMs / 1000).toFixed(1)} s)\n`);
   const width = Math.max(...Object.keys(section.figures).map((k) => k.length));
   for (const [k, v] of Object.entries(section.figures)) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
 }
 
-const out = join(here, '..', '..', 'bench', 'results', 'latest.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, sections }, null, 2)}\n`,
+const summary = summarize(sections);
+if (summary.length > 0) process.stdout.write(`\n== summary (design §7)\n${formatSummary(summary)}\n`);
+
+const cpuList = cpus();
+const results = {
+  date: date.toISOString(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  cpus: cpuList.length,
+  cpuModel: cpuList[0]?.model ?? '',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  durationMs: Date.now() - runStarted,
+  summary,
+  sections,
+};
+const dir = join(here, '..', '..', 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const text = `${JSON.stringify(results, null, 2)}\n`;
+const latest = join(dir, 'latest.json');
+const dated = join(
+  dir,
+  `${date
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d{3}Z$/, 'Z')}.json`,
 );
-process.stdout.write(`\nresults written to ${out}\n`);
+writeFileSync(latest, text);
+writeFileSync(dated, text);
+process.stdout.write(
+  `\ntotal ${(results.durationMs / 1000).toFixed(1)} s on ${results.cpus} × ${results.cpuModel}, Node ${results.node}\n` +
+    `results written to ${latest}\n             and ${dated}\n`,
+);

@@ -3,6 +3,7 @@ import type { KubeService } from '../shared/kubernetes/KubeService.js';
 import { parseLabelSelector } from '../shared/selectors/parseLabelSelector.js';
 import { computeIpTags } from '../shared/tags/computeIpTags.js';
 import { type BenchSection, elapsedMs } from './BenchSection.js';
+import { median, serviceListText } from './workload.js';
 
 const CLUSTER = 'aks-bench-1';
 const ITERATIONS = 7;
@@ -16,69 +17,6 @@ const SELECTORS = [
   source: source as string,
   selector: parseLabelSelector(source as string),
 }));
-
-function service(i: number, internal: boolean): object {
-  const ns = `team-${i % 25}`;
-  const name = `svc-${i}`;
-  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  const ingress: { ip: string }[] = [
-    { ip: i % 50 === 49 ? `10.${((i - 1) >> 16) & 255}.${((i - 1) >> 8) & 255}.${(i - 1) & 255}` : ip },
-  ];
-  if (i % 10 === 0) ingress.push({ ip: `fd00:10::${i.toString(16)}` });
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      annotations: internal
-        ? {
-            'service.beta.kubernetes.io/azure-load-balancer-internal': 'true',
-            'meta.helm.sh/release-name': name,
-          }
-        : { 'meta.helm.sh/release-name': name },
-      creationTimestamp: '2026-11-20T10:00:00Z',
-      labels: {
-        app: `app-${i % 200}`,
-        tier: ['front', 'back', 'data'][i % 3],
-        team: ns,
-        'app.kubernetes.io/instance': name,
-        version: `v${i % 7}`,
-      },
-      name,
-      namespace: ns,
-      resourceVersion: String(100000 + i),
-      uid: `8f0c${i.toString(16).padStart(4, '0')}-1a2b-4c3d-9e8f-0123456789ab`,
-    },
-    spec: {
-      allocateLoadBalancerNodePorts: true,
-      clusterIP: `10.0.${(i >> 8) & 255}.${i & 255}`,
-      clusterIPs: [`10.0.${(i >> 8) & 255}.${i & 255}`],
-      externalTrafficPolicy: 'Cluster',
-      internalTrafficPolicy: 'Cluster',
-      ipFamilies: ['IPv4'],
-      ipFamilyPolicy: 'SingleStack',
-      ports: [{ name: 'https', nodePort: 30000 + (i % 2000), port: 443, protocol: 'TCP', targetPort: 8443 }],
-      selector: { app: `app-${i % 200}` },
-      sessionAffinity: 'None',
-      type: internal ? 'LoadBalancer' : 'ClusterIP',
-    },
-    status: { loadBalancer: internal ? { ingress } : {} },
-  };
-}
-
-/** A List of Services as the API server sends it (compact JSON): `count` internal LB Services × 5 labels, plus 10 % ClusterIP ones. */
-function serviceListText(count: number): string {
-  const items: object[] = [];
-  for (let i = 0; i < count; i++) {
-    items.push(service(i, true));
-    if (i % 10 === 5) items.push(service(count + i, false));
-  }
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } });
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 function time<T>(fn: () => T): [T, number] {
   const start = process.hrtime.bigint();

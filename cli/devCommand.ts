@@ -98,6 +98,20 @@ export const devCommand: Command = async (args, io) => {
   let demo: Demo | undefined;
   let host: LocalHost | undefined;
   let stopping = false;
+  // Ctrl-C / SIGTERM are handled from the start: a signal that arrives while Azurite and the
+  // simulators are starting must not kill this process by default and orphan them; start-up
+  // finishes, then everything is stopped below.
+  let requestStop!: () => void;
+  const done = new Promise<void>((resolve) => {
+    requestStop = resolve;
+  });
+  const stop = () => {
+    if (stopping) say('Still stopping (Azurite and the simulators are shut down cleanly)…');
+    stopping = true;
+    requestStop();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     if (useDemo) {
       say('aks-panorama-sync demo: no configuration found, so the service runs against built-in simulators.');
@@ -131,15 +145,7 @@ export const devCommand: Command = async (args, io) => {
     });
     const runtime = getRuntime(host.settings);
     runtime.deps.queues.onEnqueue = (queue) => host?.nudge(queue);
-    const done = new Promise<void>((resolve) => {
-      const stop = () => {
-        stopping = true;
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    if (demo) {
+    if (demo && !stopping) {
       say(`\nThe local Functions host runs at ${host.url}. Watch the tags arrive:`);
       void runDemoStory(host, demo, say, () => stopping).catch((err) =>
         say(`demo step failed: ${String(err)}`),
@@ -150,6 +156,8 @@ export const devCommand: Command = async (args, io) => {
     return ExitCode.ok;
   } finally {
     stopping = true;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await host?.stop();
     setRuntime(undefined);
     await demo?.stop();

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { InputError } from '../shared/errors.js';
-import { auditTargets } from '../shared/pipeline/auditTargets.js';
+import { describeError, InputError } from '../shared/errors.js';
+import { type AuditOutcome, auditTargets } from '../shared/pipeline/auditTargets.js';
 import { drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
 import { type RecomputeOutcome, recomputeCluster } from '../shared/pipeline/recomputeCluster.js';
 import { type Command, ExitCode } from './CliIo.js';
@@ -10,6 +10,8 @@ import { cliRuntime } from './cliRuntime.js';
 const MAX_ATTEMPTS = 5;
 
 function formatDiff(outcome: RecomputeOutcome): string {
+  if (outcome.status === 'failed')
+    return `cluster ${outcome.cluster}: failed: ${outcome.error ?? 'unknown error'}\n`;
   const lines = [
     `cluster ${outcome.cluster}: ${outcome.deltas.length} IPs change (+${outcome.registered} / -${outcome.unregistered} tags)`,
   ];
@@ -46,14 +48,34 @@ export const reconcileCommand: Command = async (args, io) => {
       `unknown cluster "${values.cluster}"; configured: ${all.map((c) => c.name).join(', ') || 'none'}`,
     );
   }
-  const requestedAt = new Date(deps.now().getTime() - 5000).toISOString();
+  // Requested now: a recompute that started before this command cannot cover changes made since, so
+  // the pass must never be coalesced with it (backdating the request made `reconcile` a no-op for a
+  // few seconds after any other recompute).
+  const requestedAt = deps.now().toISOString();
   const recomputes: RecomputeOutcome[] = [];
   for (const c of clusters) {
-    recomputes.push(
-      await recomputeCluster({ v: 1, cluster: c.name, reason: 'cli reconcile', requestedAt }, deps, {
-        dryRun: values['dry-run'],
-      }),
-    );
+    try {
+      recomputes.push(
+        await recomputeCluster({ v: 1, cluster: c.name, reason: 'cli reconcile', requestedAt }, deps, {
+          dryRun: values['dry-run'],
+        }),
+      );
+    } catch (err) {
+      // One cluster failing (API down, token refused) must not stop the pass for the others; the
+      // failure is in the summary and the exit code, and nothing was committed for that cluster.
+      recomputes.push({
+        cluster: c.name,
+        status: 'failed',
+        ips: 0,
+        registered: 0,
+        unregistered: 0,
+        messages: 0,
+        targets: [],
+        disconnected: [],
+        deltas: [],
+        error: describeError(err),
+      });
+    }
   }
   if (values['dry-run']) {
     if (values.json)
@@ -65,12 +87,31 @@ export const reconcileCommand: Command = async (args, io) => {
         )}\n`,
       );
     else for (const r of recomputes) io.stdout(formatDiff(r));
-    return ExitCode.ok;
+    return recomputes.some((r) => r.status === 'failed') ? ExitCode.failed : ExitCode.ok;
   }
   const drain = await drainDeltaQueue(deps, { maxDequeueCount: MAX_ATTEMPTS });
-  const audits = values['no-audit']
-    ? []
-    : await auditTargets(deps, { force: true, ...(wanted ? { clusters: [wanted] } : {}) });
+  let audits: AuditOutcome[] = [];
+  if (!values['no-audit']) {
+    try {
+      audits = await auditTargets(deps, { force: true, ...(wanted ? { clusters: [wanted] } : {}) });
+    } catch (err) {
+      // E.g. the device groups cannot be read: still print the summary of what was done.
+      const error = describeError(err);
+      deps.logger.error('audit could not run', { error });
+      audits = [
+        {
+          target: 'all targets',
+          status: 'failed',
+          clusters: [],
+          registered: 0,
+          unregistered: 0,
+          deviceIps: 0,
+          failures: 0,
+          error,
+        },
+      ];
+    }
+  }
   const failedRecomputes = recomputes.filter((r) => r.status === 'failed' || r.status === 'busy');
   const entryFailures = drain.pushed.reduce((n, p) => n + p.failures.length, 0);
   const failedAudits = audits.filter((a) => a.status === 'failed');

@@ -242,11 +242,20 @@ export class LocalHttpServer {
     const events: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
     if (events.length === 0)
       return send(res, 400, 'The request body is an empty array: no events to deliver');
-    const problem = eventGridBatchProblem(events);
-    if (problem) return send(res, 400, `Malformed Event Grid event: ${problem}`);
+    const usable: unknown[] = [];
+    const problems: string[] = [];
+    events.forEach((event, i) => {
+      const problem = eventGridBatchProblem([event]);
+      if (problem) problems.push(problem.replace('event [0]', `event [${i}]`));
+      else usable.push(event);
+    });
+    for (const problem of problems) {
+      this.#o.logger.warn(`Malformed Event Grid event skipped: ${problem}`, { function: spec.name });
+    }
+    if (usable.length === 0) return send(res, 400, `Malformed Event Grid event: ${problems.join('; ')}`);
 
     const results = await Promise.all(
-      events.map((event) =>
+      usable.map((event) =>
         this.#o.invoker.invoke(spec, (context) => spec.handler(event as EventGridEvent, context), {
           trigger: { type: 'eventGridTrigger' },
           fields: { eventId: (event as EventGridEvent).id, eventType: (event as EventGridEvent).eventType },

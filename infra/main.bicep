@@ -98,10 +98,10 @@ param auditIntervalMinutes int = 15
 ])
 param instanceMemoryMB int = 2048
 
-@description('Optional. Upper bound on Flex Consumption instances.')
+@description('Optional. Upper bound on Flex Consumption instances (40, the minimum, by default: each instance runs up to 4 pushes at once, see docs/host-json.md).')
 @minValue(40)
 @maxValue(1000)
-param maximumInstanceCount int = 100
+param maximumInstanceCount int = 40
 
 @description('Optional. Resource ID of an existing subnet, delegated to Microsoft.App/environments, for outbound VNet integration (private AKS API servers, a Panorama reachable only privately). Empty: no VNet integration.')
 param vnetIntegrationSubnetId string = ''

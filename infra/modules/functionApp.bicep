@@ -53,7 +53,7 @@ param instanceMemoryMB int = 2048
 @description('Optional. Upper bound on the number of instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
-param maximumInstanceCount int = 100
+param maximumInstanceCount int = 40
 
 @description('Optional. Resource ID of a subnet (delegated to Microsoft.App/environments) for outbound VNet integration. Empty: no VNet integration.')
 param subnetResourceId string = ''

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { registerSecret } from '../logger.js';
 import { type LabelSelector, parseLabelSelector } from '../selectors/parseLabelSelector.js';
-import type { Settings } from './localSettings.js';
+import { jsonSyntaxReason, type Settings } from './localSettings.js';
 
 /** Where Table and Queue storage live. */
 export type StorageConfig =
@@ -156,6 +156,15 @@ const clusterSchema = z
 
 type ClusterInput = z.infer<typeof clusterSchema>;
 
+/** Quotes user-supplied text for a one-line problem: JSON-escaped (no control characters), ≤ 100 characters. */
+export function quoteSetting(text: string): string {
+  const cut = text.length > 100 ? `${text.slice(0, 100)}…` : text;
+  return JSON.stringify(cut).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function zodProblems(prefix: string, error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length ? `.${issue.path.join('.')}` : '';
@@ -282,6 +291,35 @@ export function clusterResourceId(subscriptionId: string, resourceGroup: string,
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 }
 
+function parseSelectorOrReport(
+  name: string,
+  text: string,
+  where: string,
+  problems: string[],
+): LabelSelector | undefined {
+  try {
+    return parseLabelSelector(text);
+  } catch (err) {
+    const reason = err instanceof InputError ? err.message : String(err);
+    problems.push(
+      `${where}.labelSelectors ${quoteSetting(name)}: invalid selector ${quoteSetting(text)}: ${quoteSetting(reason).slice(1, -1)}`,
+    );
+    return undefined;
+  }
+}
+
+/** Syntax problems of the selectors of an entry that failed the schema, so one error still lists them all. */
+function rawSelectorProblems(entry: unknown, where: string, problems: string[]): void {
+  const selectors = (entry as { labelSelectors?: unknown } | null)?.labelSelectors;
+  if (!Array.isArray(selectors)) return;
+  for (const s of selectors) {
+    const { name, selector } = (s ?? {}) as { name?: unknown; selector?: unknown };
+    if (typeof name === 'string' && typeof selector === 'string' && selector !== '') {
+      parseSelectorOrReport(name, selector, where, problems);
+    }
+  }
+}
+
 function toCluster(
   input: ClusterInput,
   index: number,
@@ -320,12 +358,8 @@ function toCluster(
       );
     }
     seen.add(s.name);
-    try {
-      labelSelectors.push({ name: s.name, source: s.selector, selector: parseLabelSelector(s.selector) });
-    } catch (err) {
-      const reason = err instanceof InputError ? err.message : String(err);
-      problems.push(`${where}.labelSelectors "${s.name}": invalid selector "${s.selector}": ${reason}`);
-    }
+    const selector = parseSelectorOrReport(s.name, s.selector, where, problems);
+    if (selector) labelSelectors.push({ name: s.name, source: s.selector, selector });
   }
   const resourceId =
     input.subscriptionId && input.resourceGroup
@@ -359,7 +393,7 @@ export function parseClusters(
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    problems.push(`CLUSTERS: not valid JSON (${(err as Error).message})`);
+    problems.push(`CLUSTERS: not valid JSON (${jsonSyntaxReason(err)})`);
     return [];
   }
   if (!Array.isArray(json)) {
@@ -371,9 +405,11 @@ export function parseClusters(
     const parsed = clusterSchema.safeParse(entry);
     if (!parsed.success) {
       const name = (entry as { name?: unknown } | null)?.name;
-      problems.push(
-        ...zodProblems(`CLUSTERS[${i}]${typeof name === 'string' ? ` (${name})` : ''}`, parsed.error),
-      );
+      const shown =
+        typeof name === 'string' && /^[\w.-]{1,63}$/.test(name) ? name : quoteSetting(String(name));
+      const where = `CLUSTERS[${i}]${typeof name === 'string' ? ` (${shown})` : ''}`;
+      problems.push(...zodProblems(where, parsed.error));
+      rawSelectorProblems(entry, where, problems);
       return;
     }
     clusters.push(toCluster(parsed.data, i, settings, problems));

@@ -16,7 +16,7 @@ export function readLocalSettings(dir: string = process.cwd()): Settings {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError([`local.settings.json: not valid JSON (${(err as Error).message})`]);
+    throw new ConfigError([`local.settings.json: not valid JSON (${jsonSyntaxReason(err)})`]);
   }
   const values = (parsed as { Values?: unknown } | null)?.Values;
   if (values === undefined) return {};
@@ -29,6 +29,18 @@ export function readLocalSettings(dir: string = process.cwd()): Settings {
     out[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return out;
+}
+
+/**
+ * The reason a `JSON.parse` of settings failed, without the input text that V8 quotes in some of
+ * its messages (`Unexpected token ']', ..."<10 chars of input>"... is not valid JSON`): settings
+ * hold API keys and tokens, and the reason is printed.
+ */
+export function jsonSyntaxReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/ is not valid JSON$/.test(message)) return message;
+  const token = /^(Unexpected token '[\s\S]{1,2}?'),/.exec(message);
+  return token?.[1] ?? 'not JSON';
 }
 
 /** The effective settings: `local.settings.json` Values overlaid by the environment (environment wins). */

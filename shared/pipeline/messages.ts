@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { TagDelta } from '../diff/TagDelta.js';
 import { InputError } from '../errors.js';
 import { encodeMessage } from '../queues/MessageQueues.js';
+import { normalizeIp } from '../tags/normalizeIp.js';
+import { tagProblem } from '../tags/tagProblem.js';
+import { ownerClusterOfTag } from './tagOwnership.js';
 
 /** Encoded delta messages stay at or below this size (the queue limit is 64 KiB). */
 export const MAX_DELTA_MESSAGE_BYTES = 48 * 1024;
@@ -18,23 +21,51 @@ const recomputeSchema = z.object({
 /** Asks for one cluster to be recomputed; `deleted` = the cluster resource was deleted. */
 export type RecomputeMessage = z.infer<typeof recomputeSchema>;
 
-const deltaSchema = z.object({
-  v: z.literal(1),
-  cluster: z.string().min(1).max(63),
-  target: z.string().min(1).max(64),
-  generation: z.number().int().nonnegative(),
-  /** How often the message was put back because its generation was not committed yet. */
-  deferrals: z.number().int().nonnegative().optional(),
-  deltas: z
-    .array(
-      z.object({
-        ip: z.string().min(1).max(64),
-        register: z.array(z.string().min(1).max(127)),
-        unregister: z.array(z.string().min(1).max(127)),
-      }),
-    )
-    .min(1),
-});
+const deltaSchema = z
+  .object({
+    v: z.literal(1),
+    cluster: z.string().min(1).max(63),
+    target: z.string().min(1).max(64),
+    generation: z.number().int().nonnegative(),
+    /** How often the message was put back because its generation was not committed yet. */
+    deferrals: z.number().int().nonnegative().optional(),
+    deltas: z
+      .array(
+        z.object({
+          ip: z.string().min(1).max(64),
+          register: z.array(z.string().min(1).max(127)),
+          unregister: z.array(z.string().min(1).max(127)),
+        }),
+      )
+      .min(1),
+  })
+  .superRefine((m, ctx) => {
+    // Hostile or corrupted messages must not reach Panorama (invariant 8) nor unregister tags the
+    // message's cluster does not own (invariant 5): the recompute only ever writes canonical IPs and
+    // valid tags of its own cluster.
+    const cluster = m.cluster.toLowerCase();
+    m.deltas.forEach((d, i) => {
+      const n = normalizeIp(d.ip);
+      if (!n.ok || n.ip !== d.ip)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deltas', i, 'ip'],
+          message: `${JSON.stringify(d.ip)} is not a canonical IP address`,
+        });
+      for (const section of ['register', 'unregister'] as const) {
+        d[section].forEach((tag, j) => {
+          const problem = tagProblem(tag);
+          const owner = ownerClusterOfTag(tag);
+          if (problem !== undefined || owner?.toLowerCase() !== cluster)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['deltas', i, section, j],
+              message: `tag ${JSON.stringify(tag)} ${problem ?? `is not a tag of cluster ${m.cluster}`}`,
+            });
+        });
+      }
+    });
+  });
 
 /**
  * The (ip, tag) pairs that changed for one cluster on one target, at a generation. The consumer

@@ -36,9 +36,15 @@ type Cached = string | Refused;
 
 const DISPLAY_LIMIT = 300;
 
+/** Characters `JSON.stringify` leaves raw that terminals or log viewers act on (DEL, C1 such as CSI, line separators). */
+const UNSAFE_AFTER_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
 /** JSON-quotes hostile text for a one-line message, cut to a readable length. */
 function q(text: string): string {
-  return JSON.stringify(text.length > DISPLAY_LIMIT ? `${text.slice(0, DISPLAY_LIMIT)}…` : text);
+  return JSON.stringify(text.length > DISPLAY_LIMIT ? `${text.slice(0, DISPLAY_LIMIT)}…` : text).replace(
+    UNSAFE_AFTER_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

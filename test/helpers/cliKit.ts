@@ -3,12 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import {
-  nodeResourceGroup,
-  type PipelineWorld,
-  SUBSCRIPTION,
-  type WorldCluster,
-} from './pipelineWorld.js';
+import { nodeResourceGroup, type PipelineWorld, SUBSCRIPTION, type WorldCluster } from './pipelineWorld.js';
 
 /** Repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -215,4 +210,14 @@ export function worldSettings(
 /** Every secret of a world: the Panorama API key and password, and each cluster's bearer token. */
 export function worldSecrets(world: PipelineWorld): string[] {
   return [world.panorama.apiKey, world.panorama.password, ...[...world.kube.values()].map((k) => k.token)];
+}
+
+/**
+ * Every `width`-character piece of `secret`: error messages that quote a few characters of their
+ * input (V8's JSON errors quote about ten) must not show any of them either.
+ */
+export function secretFragments(secret: string, width = 8): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i + width <= secret.length; i++) out.add(secret.slice(i, i + width));
+  return [...out];
 }

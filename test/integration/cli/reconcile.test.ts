@@ -40,13 +40,12 @@ const CLUSTERS: WorldCluster[] = [
 const A_CHECKOUT = ['aks.aks-a.checkout', 'aks.aks-a.svc.app.web', 'aks_web.aks-a.checkout'];
 const B_GRAFANA = ['aks.aks-b.grafana', 'aks.aks-b.svc.team.ops'];
 
-describe('reconcile / replay-poison / status through the compiled command line', () => {
+describe('reconcile / replay-poison / status through the compiled command line', { timeout: 180_000 }, () => {
   let world: PipelineWorld;
   let env: Record<string, string>;
   let secrets: string[];
 
-  const cli = (...args: string[]): Promise<CliResult> =>
-    runCli(args, { env, secrets, timeoutMs: 150_000 });
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, { env, secrets, timeoutMs: 150_000 });
   const userIdCalls = () => world.panorama.calls.filter((c) => c.type === 'user-id');
   const status = async (): Promise<StatusReport> => {
     const r = await cli('status', '--json');
@@ -121,9 +120,15 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(registeredObject(world.panorama, FW2)).toEqual({ '10.1.0.4': A_CHECKOUT });
     expect(registeredObject(world.panorama)).toEqual({ '10.2.0.4': B_GRAFANA });
 
-    expect(r.stdout).toMatch(/cluster aks-a: changed \(generation 1\), 1 IPs, \+3\/-0 tags, 2 messages to 2 targets/);
-    expect(r.stdout).toMatch(/cluster aks-b: changed \(generation 1\), 1 IPs, \+2\/-0 tags, 1 messages to 1 targets/);
-    expect(r.stdout).toMatch(/pushes: 3 messages, \+8\/-0 tags in \d+ Panorama calls; 0 entries rejected, 0 retries, 0 poisoned, 0 left queued/);
+    expect(r.stdout).toMatch(
+      /cluster aks-a: changed \(generation 1\), 1 IPs, \+3\/-0 tags, 2 messages to 2 targets/,
+    );
+    expect(r.stdout).toMatch(
+      /cluster aks-b: changed \(generation 1\), 1 IPs, \+2\/-0 tags, 1 messages to 1 targets/,
+    );
+    expect(r.stdout).toMatch(
+      /pushes: 3 messages, \+8\/-0 tags in \d+ Panorama calls; 0 entries rejected, 0 retries, 0 poisoned, 0 left queued/,
+    );
     expect(r.stdout).toMatch(new RegExp(`audit ${FW1}: audited`));
     expect(r.stdout).toMatch(/audit panorama: audited/);
     expect(await world.deps.queues.depth(DELTA_QUEUE)).toBe(0);
@@ -160,7 +165,9 @@ describe('reconcile / replay-poison / status through the compiled command line',
 
     const down = await cli('reconcile');
     expect(down.code, describeRun(down)).toBe(1);
-    expect(down.stdout).toMatch(/cluster aks-a: changed \(generation \d+\), 3 IPs, \+3\/-0 tags, 2 messages to 2 targets/);
+    expect(down.stdout).toMatch(
+      /cluster aks-a: changed \(generation \d+\), 3 IPs, \+3\/-0 tags, 2 messages to 2 targets/,
+    );
     expect(down.stdout).toMatch(/2 poisoned, 0 left queued/);
     expect(down.stderr).not.toMatch(STACK_LINE);
     expect(world.panorama.registered(FW1).has('10.1.0.9')).toBe(false);
@@ -233,7 +240,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
 
     const down = await cli('reconcile');
     expect(down.code, describeRun(down)).toBe(1);
-    expect(down.stderr).toMatch(/503|unavailable|retryable/i);
+    expect(down.stdout, describeRun(down)).toMatch(/^cluster aks-a: failed, .*(503|unavailable)/im);
     expect(down.stderr).not.toMatch(STACK_LINE);
     expect(userIdCalls().filter((c) => c.status === 200)).toEqual([]);
     const head = await world.deps.state.getHead('aks-a');
@@ -251,6 +258,12 @@ describe('reconcile / replay-poison / status through the compiled command line',
     kube('aks-b').addService(internalService('ops', 'tempo', ['10.2.0.6']));
     kube('aks-a').setForbidden(true);
     try {
+      const dry = await cli('reconcile', '--dry-run');
+      expect(dry.code, describeRun(dry)).toBe(1);
+      expect(dry.stdout).toMatch(/^cluster aks-a: failed: .*403/m);
+      expect(dry.stdout).toContain('  + 10.2.0.6 aks.aks-b.tempo');
+      expect(world.panorama.registered().has('10.2.0.6')).toBe(false);
+
       const r = await cli('reconcile');
       expect(r.code, describeRun(r)).toBe(1);
       expect(r.stderr).not.toMatch(STACK_LINE);
@@ -262,13 +275,19 @@ describe('reconcile / replay-poison / status through the compiled command line',
       kube('aks-a').setForbidden(false);
     }
     const report = await status();
-    expect(report.clusters.find((c) => c.cluster === 'aks-a')?.lastError).toBeTruthy();
+    expect(report.clusters.find((c) => c.cluster === 'aks-a')?.lastError).toMatch(/403|forbidden/i);
+
+    const healed = await cli('reconcile');
+    expect(healed.code, describeRun(healed)).toBe(0);
+    expect((await status()).clusters.find((c) => c.cluster === 'aks-a')?.lastError ?? '').toBe('');
   });
 
   it('status prints per cluster and per target the last recompute and last push', async () => {
     const r = await cli('status');
     expect(r.code, describeRun(r)).toBe(0);
-    expect(r.stdout).toMatch(/^queues: cluster-recompute=0 {2}tag-deltas=0 {2}cluster-recompute-poison=0 {2}tag-deltas-poison=0$/m);
+    expect(r.stdout).toMatch(
+      /^queues: cluster-recompute=0 {2}tag-deltas=0 {2}cluster-recompute-poison=0 {2}tag-deltas-poison=0$/m,
+    );
     expect(r.stdout).toMatch(/^cluster aks-a: generation \d+, 4 IPs, \d+ tags, \w+ at \d{4}-/m);
     expect(r.stdout).toMatch(/^cluster aks-b: generation \d+, 3 IPs, \d+ tags, \w+ at \d{4}-/m);
     expect(r.stdout).toMatch(new RegExp(`^  target ${FW1}: last push \\d{4}-.* \\(generation \\d+, `, 'm'));

@@ -136,12 +136,20 @@ describe('Event Grid webhook', () => {
     expect(await res.text()).toMatch(/not valid JSON/);
   });
 
-  it('rejects an event without the Event Grid schema fields with 400 naming the field', async () => {
+  it('skips an event without the Event Grid schema fields and still delivers the good ones', async () => {
     received.length = 0;
     const { eventType: _dropped, ...noType } = armEvent('e-9');
     const res = await post(webhook, JSON.stringify([armEvent('e-8'), noType]));
+    expect(res.status).toBe(202);
+    expect(received.map((e) => e.id)).toEqual(['e-8']);
+  });
+
+  it('rejects a batch without any usable event with 400 naming the field', async () => {
+    received.length = 0;
+    const { eventType: _dropped, ...noType } = armEvent('e-9');
+    const res = await post(webhook, JSON.stringify([noType]));
     expect(res.status).toBe(400);
-    expect(await res.text()).toMatch(/event \[1\] has no string "eventType"/);
+    expect(await res.text()).toMatch(/event \[0\] has no string "eventType"/);
     expect(received).toEqual([]);
   });
 

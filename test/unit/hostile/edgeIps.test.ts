@@ -56,6 +56,9 @@ const refused: [string, unknown, RegExp][] = [
   ['a bad embedded IPv4', '::ffff:10.0.0.300', /embedded IPv4 part/],
   ['an XML-hostile string', '<ip>&"\'', /not an IPv4 or IPv6 address/],
   ['a 10 KB string', '1'.repeat(10_000), /too long/],
+  ['a C1 control character (CSI)', '10.0.0.1\u009b31m', /not an IPv4 or IPv6 address/],
+  ['a DEL character', '10.0.0.1\u007f', /not an IPv4 or IPv6 address/],
+  ['a line separator', '10.0.0.1\u2028', /whitespace/],
   ['fullwidth digits', '１０.０.０.１', /not an IPv4 or IPv6 address/],
 ];
 
@@ -92,25 +95,29 @@ describe('normalizeIp on edge IPs', () => {
 describe('computeIpTags on edge IPs', () => {
   const cluster = 'aks-edge';
 
-  it.each(refused)('a Service with %s is reported, its valid IP and the other Services still tagged', (_what, ip) => {
-    const { tags, issues } = computeIpTags(
-      [svc('bad', [ip, '10.9.0.1'], { app: 'x' }), svc('good', ['10.9.0.2'])],
-      { cluster, selectors: [] },
-    );
-    expect(ipTagMapToJson(tags)).toEqual({
-      '10.9.0.1': ['aks.aks-edge.bad', 'aks.aks-edge.svc.app.x'],
-      '10.9.0.2': ['aks.aks-edge.good'],
-    });
-    const errors = issues.filter((i) => i.severity === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ cluster, service: 'edge/bad' });
-    expect(errors[0]?.message).toContain('"edge/bad"');
-    expect(errors[0]?.message).toContain(`in cluster ${cluster}`);
-    expect(errors[0]?.message).toMatch(/ingress IP .* is not usable/);
-    // The message is one printable line (hostile text is JSON-quoted) and bounded.
-    expect(errors[0]?.message).not.toMatch(/[\u0000-\u001f]/);
-    expect(errors[0]?.message.length).toBeLessThan(1000);
-  });
+  it.each(refused)(
+    'a Service with %s is reported, its valid IP and the other Services still tagged',
+    (_what, ip) => {
+      const { tags, issues } = computeIpTags(
+        [svc('bad', [ip, '10.9.0.1'], { app: 'x' }), svc('good', ['10.9.0.2'])],
+        { cluster, selectors: [] },
+      );
+      expect(ipTagMapToJson(tags)).toEqual({
+        '10.9.0.1': ['aks.aks-edge.bad', 'aks.aks-edge.svc.app.x'],
+        '10.9.0.2': ['aks.aks-edge.good'],
+      });
+      const errors = issues.filter((i) => i.severity === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ cluster, service: 'edge/bad' });
+      expect(errors[0]?.message).toContain('"edge/bad"');
+      expect(errors[0]?.message).toContain(`in cluster ${cluster}`);
+      expect(errors[0]?.message).toMatch(/ingress IP .* is not usable/);
+      // The message is one printable line (hostile text is JSON-quoted) and bounded.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: checking that none got through
+      expect(errors[0]?.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      expect(errors[0]?.message.length).toBeLessThan(1000);
+    },
+  );
 
   it('duplicates in different spellings collapse to one canonical IP with the union of tags', () => {
     const { tags, issues } = computeIpTags(

@@ -1,0 +1,207 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type AzuriteServer, startAzurite } from '../host/azurite.js';
+import { type LocalHost, startLocalHost } from '../host/startLocalHost.js';
+import { loadConfig } from '../shared/config/loadConfig.js';
+import { silentLogger } from '../shared/logger.js';
+import { PanoramaClient } from '../shared/panorama/PanoramaClient.js';
+import { createRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
+import {
+  type KubernetesSimulator,
+  startKubernetesSimulator,
+} from '../sim/kubernetes/startKubernetesSimulator.js';
+import { type PanoramaSimulator, startPanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
+import type { BenchSection } from './BenchSection.js';
+import { benchClusterSetting } from './benchRuntime.js';
+import { BENCH_SELECTORS, benchServices, percentile, ratio } from './workload.js';
+
+const FUNCTIONS_DIR = fileURLToPath(new URL('../functions', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLUSTER = 'aks-bench-latency';
+const SUBSCRIPTION = '33333333-3333-3333-3333-333333333333';
+const NODE_RG = `MC_rg-${CLUSTER}_${CLUSTER}_westeurope`;
+const DEVICE_GROUP = 'dg-latency';
+const FIREWALLS = ['007951000000011', '007951000000012'];
+const BASELINE_SERVICES = 200;
+const EVENTS_NUDGED = 20;
+const EVENTS_POLLING = 8;
+const WAIT_LIMIT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function loadBalancerEvent(n: number): Record<string, unknown> {
+  const id = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${NODE_RG}/providers/Microsoft.Network/loadBalancers/kubernetes-internal`;
+  return {
+    id: `bench-${n}-${Date.now()}`,
+    topic: `/subscriptions/${SUBSCRIPTION}`,
+    subject: id,
+    eventType: 'Microsoft.Resources.ResourceWriteSuccess',
+    eventTime: new Date().toISOString(),
+    dataVersion: '2',
+    metadataVersion: '1',
+    data: {
+      resourceUri: id,
+      operationName: 'Microsoft.Network/loadBalancers/write',
+      status: 'Succeeded',
+      subscriptionId: SUBSCRIPTION,
+    },
+  };
+}
+
+/** Posts one event to the local host's Event Grid webhook, as `cli/devCommand.ts` does. */
+async function postEvent(host: LocalHost, event: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+    body: JSON.stringify([event]),
+  });
+  if (!res.ok) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+}
+
+/** Polls the simulator (every 5 ms) until every firewall holds `ip`; resolves with the time waited. */
+async function waitForIp(panorama: PanoramaSimulator, ip: string, since: number): Promise<number> {
+  const deadline = since + WAIT_LIMIT_MS;
+  while (Date.now() < deadline) {
+    if (FIREWALLS.every((fw) => panorama.registered(fw).has(ip))) return performance.now();
+    await sleep(5);
+  }
+  throw new Error(`latency: ${ip} did not reach the firewalls within ${WAIT_LIMIT_MS} ms`);
+}
+
+/** Adds `count` new internal Services one by one, each followed by a load balancer write event. */
+async function measure(
+  host: LocalHost,
+  kube: KubernetesSimulator,
+  panorama: PanoramaSimulator,
+  first: number,
+  count: number,
+  gapMs: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let n = first; n < first + count; n++) {
+    const ip = `10.200.${n >> 8}.${n & 255}`;
+    kube.addService({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: `new-${n}`,
+        namespace: 'latency',
+        labels: { app: 'app-1', tier: 'front', team: 'latency', version: 'v1', release: `r${n}` },
+        annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' },
+      },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip }] } },
+    });
+    const started = performance.now();
+    await postEvent(host, loadBalancerEvent(n));
+    const done = await waitForIp(panorama, ip, Date.now());
+    latencies.push(Math.round(done - started));
+    // Let the host finish the invocations of this event (second target, status writes) and idle.
+    await sleep(gapMs);
+  }
+  return latencies;
+}
+
+/**
+ * Design §7, event → tags through the local host: the real functions from `dist/functions` run by
+ * `startLocalHost` (queue semantics of `host.json`, Event Grid webhook) on Azurite, a Kubernetes
+ * simulator with 200 internal Services and a Panorama simulator with a device group of two
+ * firewalls. Each round adds a Service, posts a `loadBalancers/write` event to the webhook and polls
+ * the simulator until both firewalls hold the new IP. Measured twice: with the queue clients wired
+ * to wake the host's listeners (`onEnqueue = host.nudge`, as `npm start` does), and without, where
+ * each queue hop waits for the listener's idle polling (backoff up to `maxPollingInterval`, 2 s;
+ * these events are spaced so that each one meets an idle host).
+ */
+export default async function latencyBench(): Promise<BenchSection> {
+  let azurite: AzuriteServer | undefined;
+  let panorama: PanoramaSimulator | undefined;
+  let kube: KubernetesSimulator | undefined;
+  let host: LocalHost | undefined;
+  try {
+    azurite = await startAzurite();
+    panorama = await startPanoramaSimulator({
+      deviceGroups: { [DEVICE_GROUP]: FIREWALLS.map((serial) => ({ serial })) },
+      duplicateMode: 'silent',
+      recordCalls: false,
+    });
+    kube = await startKubernetesSimulator({ services: benchServices(BASELINE_SERVICES) });
+    const settings: Record<string, string> = {
+      AzureWebJobsStorage: azurite.connectionString,
+      PANORAMA_URL: panorama.url,
+      PANORAMA_API_KEY: panorama.apiKey,
+      CLUSTERS: JSON.stringify([
+        benchClusterSetting({
+          name: CLUSTER,
+          server: kube.url,
+          caData: kube.caData,
+          token: kube.token,
+          labelSelectors: BENCH_SELECTORS,
+          deviceGroups: [DEVICE_GROUP],
+          subscriptionId: SUBSCRIPTION,
+          nodeResourceGroup: NODE_RG,
+        }),
+      ]),
+      // Once a day at 03:00: the timer stays out of the measurement (it is run once by hand below).
+      RECONCILE_SCHEDULE: '0 0 3 * * *',
+    };
+    const config = loadConfig(settings);
+    // The functions call getRuntime(); give them the production wiring with a silent logger.
+    const runtime = createRuntime(config, {
+      logger: silentLogger,
+      panorama: new PanoramaClient(config.panorama, { logger: silentLogger }),
+    });
+    setRuntime(runtime);
+    host = await startLocalHost({
+      functionsDir: FUNCTIONS_DIR,
+      settings,
+      port: 0,
+      logger: silentLogger,
+      hostJsonPath: join(REPO_ROOT, 'host.json'),
+      exportSettingsToEnv: true,
+    });
+    const h = host;
+    const maxPollingMs = h.hostSettings.queues.maxPollingIntervalMs;
+
+    // Initial sync of the 200 Services (timer run by hand), then wait until it reached the firewalls.
+    await h.runTimer('reconcileTimer');
+    await waitForIp(panorama, '10.0.0.1', Date.now());
+
+    runtime.deps.queues.onEnqueue = (queue) => h.nudge(queue);
+    const nudged = await measure(h, kube, panorama, 1, EVENTS_NUDGED, 300);
+    // Without the wiring, events arriving at an idle host (listeners backed off to maxPollingInterval).
+    runtime.deps.queues.onEnqueue = undefined;
+    await sleep(maxPollingMs + 500);
+    const polled = await measure(h, kube, panorama, 1 + EVENTS_NUDGED, EVENTS_POLLING, maxPollingMs + 500);
+
+    const p50 = percentile(nudged, 50);
+    const pollP50 = percentile(polled, 50);
+    return {
+      name: 'latency: event → tags on the Panorama simulator through the local host',
+      figures: {
+        events: nudged.length,
+        baselineServices: BASELINE_SERVICES,
+        targets: FIREWALLS.length,
+        hostMaxPollingIntervalMs: maxPollingMs,
+        hostBatchSize: h.hostSettings.queues.batchSize,
+        p50Ms: p50,
+        p95Ms: percentile(nudged, 95),
+        maxMs: Math.max(...nudged),
+        minMs: Math.min(...nudged),
+        targetP50Ms: 1500,
+        p50ToTargetRatio: ratio(p50, 1500),
+        withoutNudgeEvents: polled.length,
+        withoutNudgeP50Ms: pollP50,
+        withoutNudgeP95Ms: percentile(polled, 95),
+        withoutNudgeMaxMs: Math.max(...polled),
+        withoutNudgeToNudgedP50Ratio: ratio(pollP50, p50, 1),
+        latenciesMs: nudged.join(' '),
+      },
+    };
+  } finally {
+    await host?.stop();
+    setRuntime(undefined);
+    await kube?.stop();
+    await panorama?.stop();
+    await azurite?.stop();
+  }
+}
