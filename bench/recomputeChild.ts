@@ -53,7 +53,7 @@ export interface RecomputeChildRun {
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
-/** Runs one recompute and measures it; `gauge` holds the memory peaks since the last reset. */
+/** Runs one recompute and measures its time, messages, Panorama calls and memory peaks. */
 async function measure(
   deps: PipelineDeps,
   cluster: string,

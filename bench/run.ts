@@ -14,10 +14,13 @@ import { formatSummary, summarize } from './summary.js';
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
+/** In-process sections first (their memory figures are the runner's own), then the heavy ones. */
+const ORDER = ['tagsBench.js', 'panoramaBench.js', 'pipelineBench.js', 'latencyBench.js'];
+const rank = (f: string) => (ORDER.includes(f) ? ORDER.indexOf(f) : ORDER.length);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('Bench.js'))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
-  .sort();
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
 const runStarted = Date.now();
 const date = new Date();

@@ -53,13 +53,19 @@ export async function auditTargets(
   for (const head of heads) {
     if (only && !only.has(head.cluster.toLowerCase())) continue;
     const config = inDirectory.get(head.cluster.toLowerCase());
+    let resolved: { targets: string[]; disconnected: string[] } = { targets: head.targets, disconnected: [] };
     if (config) {
-      const t = await resolveTargets(config, deps.panorama);
-      for (const target of t.targets) add(byTarget, target, head.cluster);
-      for (const target of t.disconnected) add(disconnected, target, head.cluster);
-    } else {
-      for (const target of head.targets) add(byTarget, target, head.cluster);
+      try {
+        resolved = await resolveTargets(config, deps.panorama);
+      } catch (err) {
+        deps.logger.warn('audit: device groups could not be read; using the targets of the last recompute', {
+          cluster: head.cluster,
+          error: describeError(err),
+        });
+      }
     }
+    for (const target of resolved.targets) add(byTarget, target, head.cluster);
+    for (const target of resolved.disconnected) add(disconnected, target, head.cluster);
   }
 
   const outcomes: AuditOutcome[] = [];

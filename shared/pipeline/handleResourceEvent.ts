@@ -1,6 +1,27 @@
+import type { ClusterConfig } from '../config/loadConfig.js';
 import { type EventMapping, mapResourceEvent } from '../events/mapResourceEvent.js';
 import { enqueueRecompute } from './enqueueRecompute.js';
 import type { PipelineDeps } from './PipelineDeps.js';
+
+/**
+ * The monitored clusters plus those that only have state left (a discovered cluster that ARM no
+ * longer lists once it is deleted): its delete event must still unregister its tags.
+ */
+async function knownClusters(deps: PipelineDeps): Promise<ClusterConfig[]> {
+  const clusters = await deps.clusters.listClusters();
+  const names = new Set(clusters.map((c) => c.name.toLowerCase()));
+  for (const head of await deps.state.listHeads()) {
+    if (names.has(head.cluster.toLowerCase()) || !head.resourceId) continue;
+    clusters.push({
+      name: head.cluster,
+      resourceId: head.resourceId,
+      auth: { type: 'azureAd' },
+      labelSelectors: [],
+      deviceGroups: [],
+    });
+  }
+  return clusters;
+}
 
 /**
  * Handles one Event Grid event: maps it to a monitored cluster and enqueues a recompute. Unknown
@@ -8,7 +29,7 @@ import type { PipelineDeps } from './PipelineDeps.js';
  * never thrown, since Event Grid would only redeliver the same bad event.
  */
 export async function handleResourceEvent(event: unknown, deps: PipelineDeps): Promise<EventMapping> {
-  const mapping = mapResourceEvent(event, await deps.clusters.listClusters());
+  const mapping = mapResourceEvent(event, await knownClusters(deps));
   const e = (typeof event === 'object' && event !== null ? event : {}) as {
     id?: unknown;
     subject?: unknown;

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { TagDelta } from '../diff/TagDelta.js';
 import { InputError } from '../errors.js';
@@ -86,40 +87,69 @@ export function parseRecomputeMessage(body: unknown): RecomputeMessage {
   return parseWith(recomputeSchema, 'cluster-recompute', body);
 }
 
-/** Validates a decoded `tag-deltas` message. */
+/** Largest decompressed `gz` payload accepted (guards against compression bombs). */
+const MAX_INFLATED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The wire form of a delta message: the deltas either inline (`deltas`) or, as the pipeline sends
+ * them, gzip-compressed JSON in base64 (`gz`) — tags repeat their cluster and label prefixes, so about
+ * 1,000 IPs fit in one 48 KiB message and an initial sync needs one Panorama call per 1,000 IPs.
+ */
+export type DeltaWireMessage = Omit<DeltaMessage, 'deltas'> & { deltas?: TagDelta[]; gz?: string };
+
+/** Validates a decoded `tag-deltas` message (inline or compressed deltas). */
 export function parseDeltaMessage(body: unknown): DeltaMessage {
+  if (typeof body === 'object' && body !== null && typeof (body as { gz?: unknown }).gz === 'string') {
+    const { gz, ...rest } = body as { gz: string };
+    let deltas: unknown;
+    try {
+      const inflated = gunzipSync(Buffer.from(gz, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES });
+      deltas = JSON.parse(inflated.toString('utf8'));
+    } catch (err) {
+      throw new InputError(
+        `malformed tag-deltas message at gz: not gzip of JSON (${(err as Error).message})`,
+      );
+    }
+    return parseWith(deltaSchema, 'tag-deltas', { ...rest, deltas });
+  }
   return parseWith(deltaSchema, 'tag-deltas', body);
 }
 
+/** The wire form of a delta message, with its deltas compressed. */
+export function toWireDeltaMessage(message: DeltaMessage): DeltaWireMessage {
+  const { deltas, ...header } = message;
+  return { ...header, gz: gzipSync(Buffer.from(JSON.stringify(deltas)), { level: 6 }).toString('base64') };
+}
+
+/** IPs per delta message: one Panorama call's worth at the default chunk size. */
+export const MAX_IPS_PER_DELTA_MESSAGE = 1000;
+
 /**
- * Splits the deltas of one cluster and target into messages whose base64 encoding stays within
- * {@link MAX_DELTA_MESSAGE_BYTES}. Deltas keep their (IP-sorted) order.
+ * Splits the deltas of one cluster and target into messages of at most
+ * {@link MAX_IPS_PER_DELTA_MESSAGE} IPs whose queue encoding ({@link toWireDeltaMessage}, base64)
+ * stays within `maxBytes`. Deltas keep their (IP-sorted) order.
  */
 export function chunkDeltaMessages(
   header: Omit<DeltaMessage, 'deltas'>,
   deltas: readonly TagDelta[],
   maxBytes = MAX_DELTA_MESSAGE_BYTES,
+  maxIps = MAX_IPS_PER_DELTA_MESSAGE,
 ): DeltaMessage[] {
-  const overhead = JSON.stringify({ ...header, deltas: [] }).length;
-  const maxRaw = Math.floor((maxBytes * 3) / 4) - overhead - 16;
   const out: DeltaMessage[] = [];
-  let current: TagDelta[] = [];
-  let size = 0;
-  for (const d of deltas) {
-    const s = Buffer.byteLength(JSON.stringify(d)) + 1;
-    if (current.length > 0 && size + s > maxRaw) {
-      out.push({ ...header, deltas: current });
-      current = [];
-      size = 0;
+  const fits = (part: TagDelta[]) =>
+    encodeMessage(toWireDeltaMessage({ ...header, deltas: part })).length <= maxBytes;
+  const place = (part: TagDelta[]): void => {
+    if (fits(part)) {
+      out.push({ ...header, deltas: part });
+      return;
     }
-    current.push(d);
-    size += s;
-  }
-  if (current.length > 0) out.push({ ...header, deltas: current });
-  for (const m of out) {
-    if (encodeMessage(m).length > maxBytes) {
-      throw new InputError(`delta for ${m.deltas[0]?.ip ?? '?'} does not fit in one queue message`);
+    if (part.length === 1) {
+      throw new InputError(`delta for ${part[0]?.ip ?? '?'} does not fit in one queue message`);
     }
-  }
+    const half = Math.ceil(part.length / 2);
+    place(part.slice(0, half));
+    place(part.slice(half));
+  };
+  for (let i = 0; i < deltas.length; i += maxIps) place(deltas.slice(i, i + maxIps));
   return out;
 }

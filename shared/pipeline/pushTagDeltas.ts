@@ -3,7 +3,7 @@ import { withFields } from '../logger.js';
 import type { EntryFailure, IpTagEntry, TargetOptions } from '../panorama/PanoramaApi.js';
 import { DELTA_QUEUE } from '../queues/queueNames.js';
 import { PANORAMA_TARGET } from '../state/TargetStatusStore.js';
-import type { DeltaMessage } from './messages.js';
+import { type DeltaMessage, toWireDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 
 /**
@@ -68,7 +68,9 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
     const deferrals = message.deferrals ?? 0;
     if (deferrals >= MAX_DEFERRALS) throw new StateNotCommittedError(cluster, generation, committed);
     const delaySeconds = Math.min(30, 2 ** deferrals);
-    await deps.queues.send(DELTA_QUEUE, { ...message, deferrals: deferrals + 1 }, { delaySeconds });
+    await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage({ ...message, deferrals: deferrals + 1 }), {
+      delaySeconds,
+    });
     log.info('push deferred: generation not committed yet', {
       committed,
       deferrals: deferrals + 1,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClusterConfig } from '../config/loadConfig.js';
 import { diffIpTags } from '../diff/diffIpTags.js';
 import type { TagDelta } from '../diff/TagDelta.js';
@@ -7,7 +8,7 @@ import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateStore.js';
 import { computeIpTags } from '../tags/computeIpTags.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
-import { chunkDeltaMessages, type RecomputeMessage } from './messages.js';
+import { chunkDeltaMessages, type RecomputeMessage, toWireDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 import { resolveTargets } from './resolveTargets.js';
 
@@ -59,12 +60,13 @@ function coveredBy(head: ClusterHead | undefined, requestedAt: string, now: Date
 
 async function acquireLease(
   deps: PipelineDeps,
+  owner: string,
   cluster: ClusterConfig | { name: string; resourceId?: string },
 ): Promise<ClusterHead | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const now = deps.now();
     const leased = {
-      leaseOwner: deps.instanceId,
+      leaseOwner: owner,
       leaseUntil: new Date(now.getTime() + deps.leaseSeconds * 1000).toISOString(),
       lastRecomputeStartedAt: now.toISOString(),
     };
@@ -82,7 +84,7 @@ async function acquireLease(
           ...leased,
         });
       }
-      if (leaseActive(head, now) && head.leaseOwner !== deps.instanceId) return undefined;
+      if (leaseActive(head, now)) return undefined;
       return await deps.state.replaceHead({ ...head, ...leased });
     } catch (err) {
       if (!(err instanceof ConcurrencyConflictError)) throw err;
@@ -140,7 +142,9 @@ export async function recomputeCluster(
     log.debug('recompute coalesced: a later recompute covers this request');
     return emptyOutcome(clusterName, 'coalesced');
   }
-  const head = await acquireLease(deps, known ?? { name: clusterName });
+  // The lease belongs to this invocation: the host runs several messages at once in one process.
+  const owner = `${deps.instanceId}/${randomUUID().slice(0, 8)}`;
+  const head = await acquireLease(deps, owner, known ?? { name: clusterName });
   if (!head) {
     await deps.queues.send(RECOMPUTE_QUEUE, request, { delaySeconds: deps.busyRetrySeconds });
     log.info('recompute deferred: another recompute holds the cluster lease', {
@@ -200,7 +204,7 @@ export async function recomputeCluster(
     let messages = 0;
     for (const target of targets) {
       for (const m of chunkDeltaMessages({ v: 1, cluster: clusterName, target, generation }, deltas)) {
-        await deps.queues.send(DELTA_QUEUE, m, { quiet: true });
+        await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage(m), { quiet: true });
         messages++;
       }
     }
@@ -263,7 +267,7 @@ export async function recomputeCluster(
     log.error('recompute failed', { error: message, kind: classify(err) });
     try {
       const latest = (await deps.state.getHead(clusterName)) ?? current;
-      if (latest.leaseOwner === deps.instanceId) {
+      if (latest.leaseOwner === owner) {
         await deps.state.replaceHead({
           ...latest,
           leaseOwner: '',

@@ -47,6 +47,12 @@ import {
  *   CHAOS_SEED=<n>        run only this seed (replay a failure)
  *   CHAOS_STEPS=<a>-<b>   steps per sequence (default 15-25)
  *   CHAOS_FAULT_RATE=<r>  mean Panorama fault rate per call while the sequence runs (default 0.15)
+ *   CHAOS_VERBOSE=1       print every seed's step log, not only failing ones
+ *
+ * A replay repeats the seed's step kinds and choices (each step has its own PRNG stream); outcomes
+ * that depend on timing (which messages are visible, which call a rate fault hits) may differ.
+ * About 40% of the seeds are audit-free: no fault only the audit repairs, so the delta path alone
+ * must converge before the final audit. See also leaseWithinInstance.test.ts (a bug this test found).
  */
 
 const envInt = (name: string, fallback: number) => {

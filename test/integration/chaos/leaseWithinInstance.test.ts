@@ -7,9 +7,9 @@ import { type ChaosWorld, type SeedWorld, serviceOf, startChaosWorld } from '../
  * Found by the chaos test (issue 7). Invariant 4 — one recompute per cluster at a time — must hold
  * between two invocations of the SAME process too: the Functions host runs queue messages
  * concurrently in one process (host.json `batchSize` 2 + `newBatchThreshold` 2), and every
- * invocation of a process shares `deps.instanceId`. `acquireLease` lets a lease held by its own
- * instance id be taken again, so a second invocation steals the lease of a running recompute
- * instead of deferring ('busy'); the two then break each other's ETag-conditional head writes.
+ * invocation of a process shares `deps.instanceId`. `acquireLease` used to let a lease held by its
+ * own instance id be taken again, so a second invocation stole the lease of a running recompute
+ * instead of deferring ('busy'); the lease owner is now unique per recompute invocation.
  */
 
 let world: ChaosWorld;
@@ -37,9 +37,12 @@ async function overlap(
     requestedAt: new Date().toISOString(),
   });
   // The first recompute holds the lease while its Service list is slow; the second starts meanwhile.
-  cluster.kube.injectFault({ type: 'latency', ms: 600 }, { times: 1 });
+  cluster.kube.injectFault({ type: 'latency', ms: 1500 }, { times: 1 });
   const first = recomputeCluster(request(), a).catch((err: Error) => `threw: ${err.message}`);
-  await new Promise((r) => setTimeout(r, 200));
+  // Wait until the first holds the lease (no fixed delay: robust on a loaded machine).
+  for (let i = 0; i < 250 && !(await a.state.getHead(cluster.name))?.leaseOwner; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const second = await recomputeCluster(request(), b).catch((err: Error) => `threw: ${err.message}`);
   return { first: await first, second, world: seedWorld };
 }
@@ -52,8 +55,7 @@ describe('a recompute that starts while another holds the cluster lease', () => 
     expect([statusOf(first), statusOf(second)]).toEqual(['changed', 'busy']);
   });
 
-  // BUG (reported, not fixed): remove `.fails` once the lease is owned per recompute invocation.
-  it.fails('defers when the lease holder is another invocation of the same instance', async () => {
+  it('defers when the lease holder is another invocation of the same instance', async () => {
     const { first, second } = await overlap(true);
     expect([statusOf(first), statusOf(second)]).toEqual(['changed', 'busy']);
   });

@@ -133,7 +133,7 @@ describe('bad configuration', { timeout: 180_000 }, () => {
       ).toBe(true);
       expect(problems.some((p) => p.startsWith('  - PANORAMA_CONCURRENCY: '))).toBe(true);
       expect(problems.some((p) => p.startsWith('  - RECONCILE_SCHEDULE: expected six fields'))).toBe(true);
-      expect(problems.some((p) => p.startsWith('  - CLUSTERS[0] (aks ok?).name'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('  - CLUSTERS[0] ("aks ok?").name'))).toBe(true);
       expect(problems.some((p) => p.startsWith('  - CLUSTERS[1] (aks-prod-1).labelSelectors "web"'))).toBe(
         true,
       );

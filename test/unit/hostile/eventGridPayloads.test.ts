@@ -57,6 +57,7 @@ function fakeDeps(): { deps: PipelineDeps; sent: Sent[]; logs: ReturnType<typeof
   const logs = memoryLogger('debug');
   const deps = {
     clusters: { listClusters: async () => [CLUSTER] },
+    state: { listHeads: async () => [] },
     queues: {
       send: async (queue: string, body: unknown) => {
         sent.push({ queue, body });

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TagDelta } from '../../../shared/diff/TagDelta.js';
@@ -7,6 +8,7 @@ import {
   MAX_DELTA_MESSAGE_BYTES,
   parseDeltaMessage,
   parseRecomputeMessage,
+  toWireDeltaMessage,
 } from '../../../shared/pipeline/messages.js';
 import { ownerClusterOfTag } from '../../../shared/pipeline/tagOwnership.js';
 import { decodeMessage, encodeMessage } from '../../../shared/queues/MessageQueues.js';
@@ -26,7 +28,8 @@ describe('chunkDeltaMessages', () => {
     const deltas = Array.from({ length: 5000 }, (_, i) => delta(i));
     const messages = chunkDeltaMessages(header, deltas);
     expect(messages.length).toBeGreaterThan(1);
-    for (const m of messages) expect(encodeMessage(m).length).toBeLessThanOrEqual(MAX_DELTA_MESSAGE_BYTES);
+    for (const m of messages)
+      expect(encodeMessage(toWireDeltaMessage(m)).length).toBeLessThanOrEqual(MAX_DELTA_MESSAGE_BYTES);
     expect(messages.flatMap((m) => m.deltas)).toEqual(deltas);
     expect(messages.every((m) => m.generation === 3 && m.target === 'panorama')).toBe(true);
   });
@@ -40,16 +43,32 @@ describe('chunkDeltaMessages', () => {
           const deltas = ids.map((i) => delta(i, tags));
           const messages = chunkDeltaMessages(header, deltas, 8 * 1024);
           expect(messages.flatMap((m) => m.deltas)).toEqual(deltas);
-          for (const m of messages) expect(encodeMessage(m).length).toBeLessThanOrEqual(8 * 1024);
+          for (const m of messages)
+            expect(encodeMessage(toWireDeltaMessage(m)).length).toBeLessThanOrEqual(8 * 1024);
         },
       ),
       { numRuns: 50 },
     );
   });
 
-  it('round-trips through the base64 queue encoding', () => {
+  it('round-trips through the compressed wire form and the base64 queue encoding', () => {
     const [m] = chunkDeltaMessages(header, [delta(1)]);
+    if (!m) throw new Error('no message');
+    expect(parseDeltaMessage(decodeMessage(encodeMessage(toWireDeltaMessage(m))))).toEqual(m);
     expect(parseDeltaMessage(decodeMessage(encodeMessage(m)))).toEqual(m);
+  });
+
+  it('puts 1,000 IPs with 6 tags each in one message, so an initial sync needs one call per 1,000 IPs', () => {
+    const deltas = Array.from({ length: 10_000 }, (_, i) => delta(i));
+    const messages = chunkDeltaMessages(header, deltas);
+    expect(messages).toHaveLength(10);
+    expect(messages.every((m) => m.deltas.length === 1000)).toBe(true);
+  });
+
+  it('rejects a compressed payload that is not gzip of JSON, or inflates beyond the limit', () => {
+    expect(() => parseDeltaMessage({ ...header, gz: 'bm90IGd6aXA=' })).toThrow(/at gz: not gzip of JSON/);
+    const bomb = gzipSync(Buffer.alloc(9 * 1024 * 1024, 32)).toString('base64');
+    expect(() => parseDeltaMessage({ ...header, gz: bomb })).toThrow(/at gz/);
   });
 });
 
