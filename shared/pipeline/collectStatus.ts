@@ -16,7 +16,7 @@ export interface ClusterStatus {
   deletedAt?: string;
   recomputing: boolean;
   monitored: boolean;
-  targets: (TargetStatus & { poisoned: number })[];
+  targets: (TargetStatus & { pending: number; poisoned: number })[];
 }
 
 /** The whole `status` report. */
@@ -27,6 +27,19 @@ export interface StatusReport {
   queues: { name: string; depth: number }[];
   /** Poisoned delta messages per `cluster/target` (from a peek of at most 32 messages). */
   poisonedSample: Record<string, number>;
+  /** Pending delta messages per `cluster/target` (from a peek of at most 32 visible messages). */
+  pendingSample: Record<string, number>;
+}
+
+/** Counts the messages of a delta queue per `cluster/target` from a peek (at most 32 messages). */
+async function countByTarget(queues: MessageQueues, queueName: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const m of await queues.peek(queueName, 32)) {
+    const body = decodeMessage(m.messageText) as { cluster?: unknown; target?: unknown } | null;
+    const key = `${String(body?.cluster ?? '?')}/${String(body?.target ?? '?')}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /**
@@ -54,12 +67,8 @@ export async function collectStatus(deps: {
   const queues = await Promise.all(
     names.map(async (name) => ({ name, depth: await deps.queues.depth(name) })),
   );
-  const poisonedSample: Record<string, number> = {};
-  for (const m of await deps.queues.peek(poisonQueueName(DELTA_QUEUE), 32)) {
-    const body = decodeMessage(m.messageText) as { cluster?: unknown; target?: unknown } | null;
-    const key = `${String(body?.cluster ?? '?')}/${String(body?.target ?? '?')}`;
-    poisonedSample[key] = (poisonedSample[key] ?? 0) + 1;
-  }
+  const poisonedSample = await countByTarget(deps.queues, poisonQueueName(DELTA_QUEUE));
+  const pendingSample = await countByTarget(deps.queues, DELTA_QUEUE);
   const monitored = new Set(deps.monitored.map((n) => n.toLowerCase()));
   const now = deps.now().getTime();
   const clusterNames = new Map<string, string>();
@@ -70,7 +79,11 @@ export async function collectStatus(deps: {
     const head = heads.find((h) => h.cluster.toLowerCase() === name.toLowerCase());
     const targets = pushes
       .filter((p) => p.cluster.toLowerCase() === name.toLowerCase())
-      .map((p) => ({ ...p, poisoned: poisonedSample[`${name}/${p.target}`] ?? 0 }))
+      .map((p) => ({
+        ...p,
+        pending: pendingSample[`${name}/${p.target}`] ?? 0,
+        poisoned: poisonedSample[`${name}/${p.target}`] ?? 0,
+      }))
       .sort((a, b) => a.target.localeCompare(b.target));
     return {
       cluster: name,
@@ -87,7 +100,7 @@ export async function collectStatus(deps: {
       targets,
     };
   });
-  return { generatedAt: deps.now().toISOString(), clusters, audits, queues, poisonedSample };
+  return { generatedAt: deps.now().toISOString(), clusters, audits, queues, poisonedSample, pendingSample };
 }
 
 /** Renders a status report for a terminal. */
@@ -111,7 +124,7 @@ export function formatStatus(report: StatusReport): string {
         ? `last push ${t.lastPushAt} (generation ${t.lastPushGeneration ?? '?'}, +${t.registered ?? 0}/-${t.unregistered ?? 0})`
         : 'no successful push yet';
       lines.push(
-        `  target ${t.target}: ${push}${t.disconnected ? ', DISCONNECTED' : ''}${t.poisoned ? `, ${t.poisoned} poisoned` : ''}`,
+        `  target ${t.target}: ${push}${t.disconnected ? ', DISCONNECTED' : ''}${t.pending ? `, ${t.pending} pending` : ''}${t.poisoned ? `, ${t.poisoned} poisoned` : ''}`,
       );
       if (t.lastError)
         lines.push(`    last error: ${t.lastError}${t.lastErrorAt ? ` (${t.lastErrorAt})` : ''}`);

@@ -152,6 +152,8 @@ describe('pipeline on Azurite and the simulators (Panorama itself as target)', (
     kube().addService(internalService('shop', 'search', ['10.1.0.9'], { app: 'web' }));
     world.panorama.setFaults({ errorRate: 1, errorFaults: ['http-503'] });
     await world.recompute(CLUSTER);
+    const queued = await collectStatus({ ...world.deps, monitored: [CLUSTER] });
+    expect(queued.clusters[0]?.targets.find((t) => t.target === 'panorama')?.pending).toBe(1);
     const down = await world.drainDeltas(3);
     expect(down.poisoned).toBeGreaterThan(0);
     expect(down.retried).toBeGreaterThan(0);
