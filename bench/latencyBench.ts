@@ -7,6 +7,12 @@ import { silentLogger } from '../shared/logger.js';
 import { PanoramaClient } from '../shared/panorama/PanoramaClient.js';
 import { createRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
 import {
+  type ArmResourceEvent,
+  armResourceEvent,
+  loadBalancerResourceId,
+  postEventGridEvents,
+} from '../sim/eventGrid/armResourceEvent.js';
+import {
   type KubernetesSimulator,
   startKubernetesSimulator,
 } from '../sim/kubernetes/startKubernetesSimulator.js';
@@ -29,33 +35,15 @@ const WAIT_LIMIT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function loadBalancerEvent(n: number): Record<string, unknown> {
-  const id = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${NODE_RG}/providers/Microsoft.Network/loadBalancers/kubernetes-internal`;
-  return {
+function loadBalancerEvent(n: number): ArmResourceEvent {
+  return armResourceEvent(loadBalancerResourceId(SUBSCRIPTION, NODE_RG), 'write', {
     id: `bench-${n}-${Date.now()}`,
-    topic: `/subscriptions/${SUBSCRIPTION}`,
-    subject: id,
-    eventType: 'Microsoft.Resources.ResourceWriteSuccess',
-    eventTime: new Date().toISOString(),
-    dataVersion: '2',
-    metadataVersion: '1',
-    data: {
-      resourceUri: id,
-      operationName: 'Microsoft.Network/loadBalancers/write',
-      status: 'Succeeded',
-      subscriptionId: SUBSCRIPTION,
-    },
-  };
+  });
 }
 
-/** Posts one event to the local host's Event Grid webhook, as `cli/devCommand.ts` does. */
-async function postEvent(host: LocalHost, event: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-    body: JSON.stringify([event]),
-  });
-  if (!res.ok) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+/** Posts one event to the local host's Event Grid webhook. */
+function postEvent(host: LocalHost, event: ArmResourceEvent): Promise<void> {
+  return postEventGridEvents(host.url, 'onResourceEvent', [event]);
 }
 
 /** Polls the simulator (every 5 ms) until every firewall holds `ip`; resolves with the time waited. */

@@ -13,19 +13,16 @@ import { effectiveSettings } from '../shared/config/localSettings.js';
 import { InputError } from '../shared/errors.js';
 import { prettyLogger } from '../shared/logger.js';
 import { getRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
+import { type ArmResourceEvent, postEventGridEvents } from '../sim/eventGrid/armResourceEvent.js';
 import { makeService } from '../sim/kubernetes/makeService.js';
 import { type Command, ExitCode } from './CliIo.js';
 
 const FUNCTIONS_DIR = fileURLToPath(new URL('../functions', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function postEvent(host: LocalHost, event: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
-    body: JSON.stringify([event]),
-  });
-  if (!res.ok) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+/** Posts one event to the local host's Event Grid webhook. */
+function postEvent(host: LocalHost, event: ArmResourceEvent): Promise<void> {
+  return postEventGridEvents(host.url, 'onResourceEvent', [event]);
 }
 
 async function runDemoStory(

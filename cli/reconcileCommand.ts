@@ -2,7 +2,11 @@ import { parseArgs } from 'node:util';
 import { describeError, InputError } from '../shared/errors.js';
 import { type AuditOutcome, auditTargets } from '../shared/pipeline/auditTargets.js';
 import { drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
-import { type RecomputeOutcome, recomputeCluster } from '../shared/pipeline/recomputeCluster.js';
+import {
+  emptyOutcome,
+  type RecomputeOutcome,
+  recomputeCluster,
+} from '../shared/pipeline/recomputeCluster.js';
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
 
@@ -63,18 +67,7 @@ export const reconcileCommand: Command = async (args, io) => {
     } catch (err) {
       // One cluster failing (API down, token refused) must not stop the pass for the others; the
       // failure is in the summary and the exit code, and nothing was committed for that cluster.
-      recomputes.push({
-        cluster: c.name,
-        status: 'failed',
-        ips: 0,
-        registered: 0,
-        unregistered: 0,
-        messages: 0,
-        targets: [],
-        disconnected: [],
-        deltas: [],
-        error: describeError(err),
-      });
+      recomputes.push({ ...emptyOutcome(c.name, 'failed'), error: describeError(err) });
     }
   }
   if (values['dry-run']) {

@@ -1,5 +1,10 @@
 import type { Settings } from '../shared/config/localSettings.js';
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
+import {
+  type ArmResourceEvent,
+  armResourceEvent,
+  loadBalancerResourceId,
+} from '../sim/eventGrid/armResourceEvent.js';
 import { makeService } from '../sim/kubernetes/makeService.js';
 import {
   type KubernetesSimulator,
@@ -18,23 +23,10 @@ export const DEMO = {
 } as const;
 
 /** The load balancer write event the demo (and the user) posts to the Event Grid webhook. */
-export function demoLoadBalancerEvent(): Record<string, unknown> {
-  const id = `/subscriptions/${DEMO.subscriptionId}/resourceGroups/${DEMO.nodeResourceGroup}/providers/Microsoft.Network/loadBalancers/kubernetes-internal`;
-  return {
+export function demoLoadBalancerEvent(): ArmResourceEvent {
+  return armResourceEvent(loadBalancerResourceId(DEMO.subscriptionId, DEMO.nodeResourceGroup), 'write', {
     id: `demo-${Date.now()}`,
-    topic: `/subscriptions/${DEMO.subscriptionId}`,
-    subject: id,
-    eventType: 'Microsoft.Resources.ResourceWriteSuccess',
-    eventTime: new Date().toISOString(),
-    dataVersion: '2',
-    metadataVersion: '1',
-    data: {
-      resourceUri: id,
-      operationName: 'Microsoft.Network/loadBalancers/write',
-      status: 'Succeeded',
-      subscriptionId: DEMO.subscriptionId,
-    },
-  };
+  });
 }
 
 /** The sample cluster's Services: three internal LBs (one shared IP), a public LB, a ClusterIP. */

@@ -31,7 +31,8 @@ export interface RecomputeOutcome {
 /** Clock-skew margin: a recompute must have started this long after a request to cover it. */
 const COVER_MARGIN_MS = 2000;
 
-function emptyOutcome(cluster: string, status: RecomputeOutcome['status']): RecomputeOutcome {
+/** An outcome that changed nothing (skipped, busy, or failed before anything was committed). */
+export function emptyOutcome(cluster: string, status: RecomputeOutcome['status']): RecomputeOutcome {
   return {
     cluster,
     status,

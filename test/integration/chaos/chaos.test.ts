@@ -10,6 +10,7 @@ import { recomputeCluster } from '../../../shared/pipeline/recomputeCluster.js';
 import { replayPoison } from '../../../shared/pipeline/replayPoison.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../../../shared/queues/queueNames.js';
 import { computeIpTags } from '../../../shared/tags/computeIpTags.js';
+import { armResourceEvent } from '../../../sim/eventGrid/armResourceEvent.js';
 import { seededRandom } from '../../../sim/panorama/seededRandom.js';
 import type { SimFault, SimFaultSettings } from '../../../sim/panorama/startPanoramaSimulator.js';
 import {
@@ -165,20 +166,9 @@ function lbEvent(cluster: string) {
 
 function clusterEvent(cluster: string, type: 'Write' | 'Delete') {
   const id = `/subscriptions/${CHAOS_SUBSCRIPTION}/resourcegroups/${resourceGroupOf(cluster)}/providers/Microsoft.ContainerService/managedClusters/${cluster}`;
-  return {
+  return armResourceEvent(id, type === 'Write' ? 'write' : 'delete', {
     id: `evt-${cluster}-${type}-${Math.random()}`,
-    topic: `/subscriptions/${CHAOS_SUBSCRIPTION}`,
-    subject: id,
-    eventType: `Microsoft.Resources.Resource${type}Success`,
-    eventTime: new Date().toISOString(),
-    dataVersion: '2',
-    metadataVersion: '1',
-    data: {
-      resourceUri: id,
-      operationName: `Microsoft.ContainerService/managedClusters/${type.toLowerCase()}`,
-      status: 'Succeeded',
-    },
-  };
+  });
 }
 
 /** Owned = `aks.<cluster>.` or `aks_<selector>.<cluster>.` of one of this seed's clusters. */

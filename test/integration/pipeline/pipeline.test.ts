@@ -11,6 +11,7 @@ import {
 import { replayPoison } from '../../../shared/pipeline/replayPoison.js';
 import { decodeMessage } from '../../../shared/queues/MessageQueues.js';
 import { DELTA_QUEUE, poisonQueueName } from '../../../shared/queues/queueNames.js';
+import { armResourceEvent, loadBalancerResourceId } from '../../../sim/eventGrid/armResourceEvent.js';
 import {
   internalService,
   nodeResourceGroup,
@@ -22,22 +23,8 @@ import {
 
 const CLUSTER = 'aks-a';
 
-function lbEvent(cluster: string, type: 'Write' | 'Delete' = 'Write') {
-  const id = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${nodeResourceGroup(cluster)}/providers/Microsoft.Network/loadBalancers/kubernetes-internal`;
-  return {
-    id: `evt-${Math.random()}`,
-    topic: `/subscriptions/${SUBSCRIPTION}`,
-    subject: id,
-    eventType: `Microsoft.Resources.Resource${type}Success`,
-    eventTime: new Date().toISOString(),
-    dataVersion: '2',
-    metadataVersion: '1',
-    data: {
-      resourceUri: id,
-      operationName: `Microsoft.Network/loadBalancers/${type.toLowerCase()}`,
-      status: 'Succeeded',
-    },
-  };
+function lbEvent(cluster: string) {
+  return armResourceEvent(loadBalancerResourceId(SUBSCRIPTION, nodeResourceGroup(cluster)), 'write');
 }
 
 describe('pipeline on Azurite and the simulators (Panorama itself as target)', () => {
