@@ -1,3 +1,4 @@
+import { type AzuriteServer, startAzurite } from '../host/azurite.js';
 import { createAksAdapters } from '../shared/aks/createAksAdapters.js';
 import { type AppConfig, loadConfig } from '../shared/config/loadConfig.js';
 import type { Settings } from '../shared/config/localSettings.js';
@@ -5,6 +6,12 @@ import { silentLogger } from '../shared/logger.js';
 import { PanoramaClient } from '../shared/panorama/PanoramaClient.js';
 import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
 import { createRuntime } from '../shared/runtime/createRuntime.js';
+import {
+  type KubernetesSimulator,
+  startKubernetesSimulator,
+} from '../sim/kubernetes/startKubernetesSimulator.js';
+import { type PanoramaSimulator, startPanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
+import { BENCH_SELECTORS, benchServices } from './workload.js';
 
 /**
  * The pipeline's dependencies from app settings, wired as in production (Table/Queue storage, the
@@ -49,4 +56,75 @@ export function benchClusterSetting(options: {
     labelSelectors: options.labelSelectors,
     deviceGroups: options.deviceGroups,
   };
+}
+
+/** Azurite, a Panorama simulator with one device group and a Kubernetes simulator with one cluster. */
+export interface BenchWorld {
+  azurite: AzuriteServer;
+  panorama: PanoramaSimulator;
+  kube: KubernetesSimulator;
+  /** App settings wiring the service to them. */
+  settings: Record<string, string>;
+  cluster: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link BenchWorld}; everything started is stopped again if a later step fails. */
+export async function startBenchWorld(options: {
+  cluster: string;
+  services: number;
+  deviceGroup: string;
+  firewalls: readonly string[];
+  recordCalls: boolean;
+  subscriptionId?: string;
+  nodeResourceGroup?: string;
+  extraSettings?: Record<string, string>;
+}): Promise<BenchWorld> {
+  const azurite = await startAzurite();
+  let panorama: PanoramaSimulator | undefined;
+  let kube: KubernetesSimulator | undefined;
+  try {
+    panorama = await startPanoramaSimulator({
+      deviceGroups: { [options.deviceGroup]: options.firewalls.map((serial) => ({ serial })) },
+      duplicateMode: 'silent',
+      recordCalls: options.recordCalls,
+    });
+    kube = await startKubernetesSimulator({ services: benchServices(options.services) });
+    const settings: Record<string, string> = {
+      AzureWebJobsStorage: azurite.connectionString,
+      PANORAMA_URL: panorama.url,
+      PANORAMA_API_KEY: panorama.apiKey,
+      CLUSTERS: JSON.stringify([
+        benchClusterSetting({
+          name: options.cluster,
+          server: kube.url,
+          caData: kube.caData,
+          token: kube.token,
+          labelSelectors: BENCH_SELECTORS,
+          deviceGroups: [options.deviceGroup],
+          ...(options.subscriptionId ? { subscriptionId: options.subscriptionId } : {}),
+          ...(options.nodeResourceGroup ? { nodeResourceGroup: options.nodeResourceGroup } : {}),
+        }),
+      ]),
+      ...options.extraSettings,
+    };
+    const [p, k] = [panorama, kube];
+    return {
+      azurite,
+      panorama: p,
+      kube: k,
+      settings,
+      cluster: options.cluster,
+      async stop() {
+        await k.stop();
+        await p.stop();
+        await azurite.stop();
+      },
+    };
+  } catch (err) {
+    await kube?.stop();
+    await panorama?.stop();
+    await azurite.stop();
+    throw err;
+  }
 }

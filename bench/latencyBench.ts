@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AzuriteServer, startAzurite } from '../host/azurite.js';
 import { type LocalHost, startLocalHost } from '../host/startLocalHost.js';
 import { loadConfig } from '../shared/config/loadConfig.js';
 import { silentLogger } from '../shared/logger.js';
@@ -12,14 +11,11 @@ import {
   loadBalancerResourceId,
   postEventGridEvents,
 } from '../sim/eventGrid/armResourceEvent.js';
-import {
-  type KubernetesSimulator,
-  startKubernetesSimulator,
-} from '../sim/kubernetes/startKubernetesSimulator.js';
-import { type PanoramaSimulator, startPanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
+import type { KubernetesSimulator } from '../sim/kubernetes/startKubernetesSimulator.js';
+import type { PanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
 import type { BenchSection } from './BenchSection.js';
-import { benchClusterSetting } from './benchRuntime.js';
-import { BENCH_SELECTORS, benchServices, percentile, ratio } from './workload.js';
+import { type BenchWorld, startBenchWorld } from './benchRuntime.js';
+import { percentile, ratio } from './workload.js';
 
 const FUNCTIONS_DIR = fileURLToPath(new URL('../functions', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -101,37 +97,21 @@ async function measure(
  * these events are spaced so that each one meets an idle host).
  */
 export default async function latencyBench(): Promise<BenchSection> {
-  let azurite: AzuriteServer | undefined;
-  let panorama: PanoramaSimulator | undefined;
-  let kube: KubernetesSimulator | undefined;
+  let world: BenchWorld | undefined;
   let host: LocalHost | undefined;
   try {
-    azurite = await startAzurite();
-    panorama = await startPanoramaSimulator({
-      deviceGroups: { [DEVICE_GROUP]: FIREWALLS.map((serial) => ({ serial })) },
-      duplicateMode: 'silent',
+    world = await startBenchWorld({
+      cluster: CLUSTER,
+      services: BASELINE_SERVICES,
+      deviceGroup: DEVICE_GROUP,
+      firewalls: FIREWALLS,
       recordCalls: false,
-    });
-    kube = await startKubernetesSimulator({ services: benchServices(BASELINE_SERVICES) });
-    const settings: Record<string, string> = {
-      AzureWebJobsStorage: azurite.connectionString,
-      PANORAMA_URL: panorama.url,
-      PANORAMA_API_KEY: panorama.apiKey,
-      CLUSTERS: JSON.stringify([
-        benchClusterSetting({
-          name: CLUSTER,
-          server: kube.url,
-          caData: kube.caData,
-          token: kube.token,
-          labelSelectors: BENCH_SELECTORS,
-          deviceGroups: [DEVICE_GROUP],
-          subscriptionId: SUBSCRIPTION,
-          nodeResourceGroup: NODE_RG,
-        }),
-      ]),
+      subscriptionId: SUBSCRIPTION,
+      nodeResourceGroup: NODE_RG,
       // Once a day at 03:00: the timer stays out of the measurement (it is run once by hand below).
-      RECONCILE_SCHEDULE: '0 0 3 * * *',
-    };
+      extraSettings: { RECONCILE_SCHEDULE: '0 0 3 * * *' },
+    });
+    const { panorama, kube, settings } = world;
     const config = loadConfig(settings);
     // The functions call getRuntime(); give them the production wiring with a silent logger.
     const runtime = createRuntime(config, {
@@ -188,8 +168,6 @@ export default async function latencyBench(): Promise<BenchSection> {
   } finally {
     await host?.stop();
     setRuntime(undefined);
-    await kube?.stop();
-    await panorama?.stop();
-    await azurite?.stop();
+    await world?.stop();
   }
 }

@@ -2,19 +2,15 @@ import { spawn } from 'node:child_process';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AzuriteServer, startAzurite } from '../host/azurite.js';
 import { drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
 import { DELTA_QUEUE } from '../shared/queues/queueNames.js';
 import { PANORAMA_TARGET } from '../shared/state/TargetStatusStore.js';
-import {
-  type KubernetesSimulator,
-  startKubernetesSimulator,
-} from '../sim/kubernetes/startKubernetesSimulator.js';
-import { type PanoramaSimulator, startPanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
+import type { KubernetesSimulator } from '../sim/kubernetes/startKubernetesSimulator.js';
+import type { PanoramaSimulator } from '../sim/panorama/startPanoramaSimulator.js';
 import { type BenchSection, elapsedMs } from './BenchSection.js';
-import { benchClusterSetting, benchDeps } from './benchRuntime.js';
+import { type BenchWorld, benchDeps, startBenchWorld } from './benchRuntime.js';
 import type { RecomputeChildResult, RecomputeChildRun } from './recomputeChild.js';
-import { BENCH_SELECTORS, benchServices, median, ratio } from './workload.js';
+import { median, ratio } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEVICE_GROUP = 'dg-bench';
@@ -105,64 +101,6 @@ function uidCallsPerTarget(panorama: PanoramaSimulator): Map<string, { calls: nu
   return out;
 }
 
-interface World {
-  azurite: AzuriteServer;
-  panorama: PanoramaSimulator;
-  kube: KubernetesSimulator;
-  settings: Record<string, string>;
-  cluster: string;
-  stop(): Promise<void>;
-}
-
-async function startWorld(count: number): Promise<World> {
-  const cluster = `aks-bench-${count / 1000}k`;
-  const azurite = await startAzurite();
-  let panorama: PanoramaSimulator | undefined;
-  let kube: KubernetesSimulator | undefined;
-  try {
-    panorama = await startPanoramaSimulator({
-      deviceGroups: { [DEVICE_GROUP]: FIREWALLS.map((serial) => ({ serial })) },
-      duplicateMode: 'silent',
-      recordCalls: true,
-    });
-    kube = await startKubernetesSimulator({ services: benchServices(count) });
-    const settings: Record<string, string> = {
-      AzureWebJobsStorage: azurite.connectionString,
-      PANORAMA_URL: panorama.url,
-      PANORAMA_API_KEY: panorama.apiKey,
-      CLUSTERS: JSON.stringify([
-        benchClusterSetting({
-          name: cluster,
-          server: kube.url,
-          caData: kube.caData,
-          token: kube.token,
-          labelSelectors: BENCH_SELECTORS,
-          deviceGroups: [DEVICE_GROUP],
-        }),
-      ]),
-    };
-    const p = panorama;
-    const k = kube;
-    return {
-      azurite,
-      panorama: p,
-      kube: k,
-      settings,
-      cluster,
-      async stop() {
-        await k.stop();
-        await p.stop();
-        await azurite.stop();
-      },
-    };
-  } catch (err) {
-    await kube?.stop();
-    await panorama?.stop();
-    await azurite.stop();
-    throw err;
-  }
-}
-
 function firstFigures(
   figures: BenchSection['figures'],
   k: string,
@@ -203,7 +141,7 @@ function unchangedFigures(
 }
 
 async function pushFigures(
-  world: World,
+  world: BenchWorld,
   figures: BenchSection['figures'],
   k: string,
   ips: number,
@@ -256,7 +194,13 @@ async function sized(
   figures: BenchSection['figures'],
 ): Promise<void> {
   const k = `${count / 1000}k`;
-  const world = await startWorld(count);
+  const world = await startBenchWorld({
+    cluster: `aks-bench-${count / 1000}k`,
+    services: count,
+    deviceGroup: DEVICE_GROUP,
+    firewalls: FIREWALLS,
+    recordCalls: true,
+  });
   try {
     const text = await fetchListText(world.kube);
     const parseMs = parseFloorMs(text, count > 10_000 ? 3 : 5);

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadHostSettings } from '../host/loadHostSettings.js';
 import { describeError, InputError } from '../shared/errors.js';
 import { type AuditOutcome, auditTargets } from '../shared/pipeline/auditTargets.js';
 import { drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
@@ -9,9 +11,6 @@ import {
 } from '../shared/pipeline/recomputeCluster.js';
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
-
-/** Attempts per delta message before it is poisoned, as `maxDequeueCount` in host.json. */
-const MAX_ATTEMPTS = 5;
 
 function formatDiff(outcome: RecomputeOutcome): string {
   if (outcome.status === 'failed')
@@ -82,7 +81,9 @@ export const reconcileCommand: Command = async (args, io) => {
     else for (const r of recomputes) io.stdout(formatDiff(r));
     return recomputes.some((r) => r.status === 'failed') ? ExitCode.failed : ExitCode.ok;
   }
-  const drain = await drainDeltaQueue(deps, { maxDequeueCount: MAX_ATTEMPTS });
+  // The same attempts per message as the Functions host (host.json of the working directory).
+  const { maxDequeueCount } = loadHostSettings(join(io.cwd, 'host.json')).queues;
+  const drain = await drainDeltaQueue(deps, { maxDequeueCount });
   let audits: AuditOutcome[] = [];
   if (!values['no-audit']) {
     try {

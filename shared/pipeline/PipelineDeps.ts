@@ -19,7 +19,7 @@ export interface PipelineDeps {
   now: () => Date;
   /** Identifies this process as a lease owner. */
   instanceId: string;
-  /** How long a cluster lease lasts; longer than the slowest recompute, shorter than the function timeout. */
+  /** How long a cluster lease lasts: longer than the function timeout, so a running recompute keeps it. */
   leaseSeconds: number;
   /** Minutes between two audits of the same target. */
   auditIntervalMinutes: number;

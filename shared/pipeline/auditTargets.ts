@@ -36,10 +36,11 @@ export async function auditTargets(
 ): Promise<AuditOutcome[]> {
   const directory = await deps.clusters.listClusters();
   const heads = await deps.state.listHeads();
-  const managed = new Set<string>([
-    ...directory.map((c) => c.name.toLowerCase()),
-    ...heads.map((h) => h.cluster.toLowerCase()),
-  ]);
+  const inDirectory = new Map<string, ClusterConfig>(directory.map((c) => [c.name.toLowerCase(), c]));
+  // Audited: monitored clusters, and deleted ones (tombstones) whose tags must go. A cluster only
+  // removed from the configuration is left alone, tags and all.
+  const audited = heads.filter((h) => inDirectory.has(h.cluster.toLowerCase()) || h.deletedAt);
+  const managed = new Set<string>([...inDirectory.keys(), ...audited.map((h) => h.cluster.toLowerCase())]);
   const only = options.clusters ? new Set(options.clusters.map((c) => c.toLowerCase())) : undefined;
 
   const byTarget = new Map<string, Set<string>>();
@@ -49,9 +50,7 @@ export async function auditTargets(
     set.add(cluster);
     m.set(target, set);
   };
-  const inDirectory = new Map<string, ClusterConfig>(directory.map((c) => [c.name.toLowerCase(), c]));
-  for (const head of heads) {
-    if (only && !only.has(head.cluster.toLowerCase())) continue;
+  for (const head of audited) {
     const config = inDirectory.get(head.cluster.toLowerCase());
     let resolved: { targets: string[]; disconnected: string[] } = { targets: head.targets, disconnected: [] };
     if (config) {
@@ -71,7 +70,7 @@ export async function auditTargets(
   const outcomes: AuditOutcome[] = [];
   const recent = new Map((await deps.status.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
   for (const [target, clusters] of disconnected) {
-    if (byTarget.has(target)) continue;
+    if (byTarget.has(target) || (only && ![...clusters].some((c) => only.has(c.toLowerCase())))) continue;
     outcomes.push({
       target,
       status: 'disconnected',
@@ -84,6 +83,9 @@ export async function auditTargets(
   }
   for (const [target, clusterSet] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const clusters = [...clusterSet].sort();
+    // With `clusters`, only their targets are audited — but against every cluster sharing the
+    // target, so another cluster's tags are never taken for stale.
+    if (only && !clusters.some((c) => only.has(c.toLowerCase()))) continue;
     const log = withFields(deps.logger, { target, clusters: clusters.join(',') });
     const last = recent.get(target);
     if (

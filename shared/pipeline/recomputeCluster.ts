@@ -203,9 +203,16 @@ export async function recomputeCluster(
     current = await deps.state.replaceHead({ ...current, pendingGeneration: generation });
 
     let messages = 0;
+    // Chunked and compressed once; the messages of each target differ only in `target` (sized for the longest).
+    const longest = targets.reduce((a, b) => (b.length > a.length ? b : a), '');
+    const chunks = chunkDeltaMessages(
+      { v: 1, cluster: clusterName, target: longest || 'x', generation },
+      deltas,
+    );
+    const wire = chunks.map(toWireDeltaMessage);
     for (const target of targets) {
-      for (const m of chunkDeltaMessages({ v: 1, cluster: clusterName, target, generation }, deltas)) {
-        await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage(m), { quiet: true });
+      for (const m of wire) {
+        await deps.queues.send(DELTA_QUEUE, { ...m, target }, { quiet: true });
         messages++;
       }
     }

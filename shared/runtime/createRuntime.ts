@@ -11,8 +11,12 @@ import { CLUSTER_STATE_TABLE, ClusterStateStore } from '../state/ClusterStateSto
 import { TARGET_STATE_TABLE, TargetStatusStore } from '../state/TargetStatusStore.js';
 import { createStorageClients } from './storageClients.js';
 
-/** Lease length of a cluster recompute; the function timeout in host.json is longer (10 minutes). */
-export const LEASE_SECONDS = 300;
+/**
+ * Lease length of a cluster recompute: longer than the function timeout in host.json (10 minutes),
+ * so a recompute still running can never lose its lease to another one; a crashed one is taken over
+ * once it expires.
+ */
+export const LEASE_SECONDS = 660;
 
 /** The wired service: configuration plus the pipeline's dependencies. */
 export interface Runtime {

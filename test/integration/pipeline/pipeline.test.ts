@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAksAdapters } from '../../../shared/aks/createAksAdapters.js';
 import { auditTargets } from '../../../shared/pipeline/auditTargets.js';
 import { collectStatus } from '../../../shared/pipeline/collectStatus.js';
 import { handleResourceEvent } from '../../../shared/pipeline/handleResourceEvent.js';
@@ -271,5 +272,46 @@ describe('pipeline with device groups (firewalls through Panorama)', () => {
     ]);
     expect(registeredObject(world.panorama, '0002')).toEqual(registeredObject(world.panorama, '0001'));
     expect(registeredObject(world.panorama, '0003')).toEqual(registeredObject(world.panorama, '0001'));
+  });
+});
+
+describe('audit scope with two clusters on Panorama itself', () => {
+  let world: PipelineWorld;
+
+  beforeAll(async () => {
+    world = await startPipelineWorld({
+      clusters: [
+        { name: 'aks-x', services: [internalService('a', 'web', ['10.7.0.1'])] },
+        { name: 'aks-y', services: [internalService('a', 'api', ['10.7.0.2'])] },
+      ],
+    });
+    await world.recompute('aks-x');
+    await world.recompute('aks-y');
+    await world.drainDeltas();
+  });
+  afterAll(async () => world?.stop());
+
+  it('auditing one cluster never takes the tags of another cluster on the same target for stale', async () => {
+    const outcomes = await auditTargets(world.deps, { force: true, clusters: ['aks-x'] });
+    expect(outcomes).toMatchObject([{ target: 'panorama', status: 'audited', unregistered: 0 }]);
+    expect(registeredObject(world.panorama)).toEqual({
+      '10.7.0.1': ['aks.aks-x.web'],
+      '10.7.0.2': ['aks.aks-y.api'],
+    });
+  });
+
+  it('a cluster removed from CLUSTERS is left alone by the audit: its tags stay, and are not restored', async () => {
+    const config = { ...world.config, clusters: world.config.clusters.filter((c) => c.name === 'aks-x') };
+    const { clusters, services } = createAksAdapters({
+      config,
+      directory: { resolveNodeResourceGroups: false },
+    });
+    world.panorama.seedTags([{ ip: '10.7.0.3', tags: ['aks.aks-y.manual'] }]);
+    const outcomes = await auditTargets({ ...world.deps, clusters, services }, { force: true });
+    expect(outcomes).toMatchObject([
+      { target: 'panorama', status: 'audited', registered: 0, unregistered: 0 },
+    ]);
+    expect(registeredObject(world.panorama)['10.7.0.2']).toEqual(['aks.aks-y.api']);
+    expect(registeredObject(world.panorama)['10.7.0.3']).toEqual(['aks.aks-y.manual']);
   });
 });
