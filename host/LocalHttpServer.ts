@@ -7,7 +7,7 @@ import type { EventGridEvent, HttpResponseInit, HttpResponse as HttpResponseType
 import azureFunctions from '@azure/functions';
 import { describeError } from '../shared/errors.js';
 import type { EventGridFunctionSpec, FunctionSpec, HttpFunctionSpec } from '../shared/functionSpecs.js';
-import type { Logger } from '../shared/logger.js';
+import { escapeControlCharacters, type Logger } from '../shared/logger.js';
 import type { Invoker } from './Invoker.js';
 
 /** Largest request body the local host reads (Event Grid allows 1 MB per batch; the host 100 MB). */
@@ -198,7 +198,7 @@ export class LocalHttpServer {
       this.#o.logger.info(
         `cannot find function: '${functionName}', available function names: [${available}]`,
       );
-      return send(res, 404, `cannot find function: '${functionName}'`);
+      return send(res, 404, `cannot find function: '${escapeControlCharacters(functionName)}'`);
     }
     const eventType = (req.headers['aeg-event-type'] ?? '').toString();
     const body = await readBody(req);
@@ -206,7 +206,11 @@ export class LocalHttpServer {
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch (err) {
-      return send(res, 400, `The request body is not valid JSON: ${(err as Error).message}`);
+      return send(
+        res,
+        400,
+        `The request body is not valid JSON: ${escapeControlCharacters((err as Error).message)}`,
+      );
     }
 
     if (eventType.toLowerCase() === 'subscriptionvalidation') {
@@ -229,7 +233,7 @@ export class LocalHttpServer {
       return send(
         res,
         400,
-        `The aeg-event-type header must be Notification, SubscriptionValidation or Unsubscribe (got '${eventType}')`,
+        `The aeg-event-type header must be Notification, SubscriptionValidation or Unsubscribe (got '${escapeControlCharacters(eventType)}')`,
       );
     }
     if (typeof parsed !== 'object' || parsed === null) {

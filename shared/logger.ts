@@ -1,7 +1,9 @@
 /**
  * Structured logging. `shared/` code takes a {@link Logger} and writes one line per event with
  * fields such as `cluster`, `target`, `generation` and counts. Secrets registered with
- * {@link registerSecret} are replaced by `***` in every message and field, as a last line of defence.
+ * {@link registerSecret} are replaced by `***` in every message and field, as a last line of defence,
+ * and control characters are escaped in both (see {@link escapeControlCharacters}), so text from
+ * outside can neither forge a line nor drive the terminal.
  */
 
 /** Context fields of a log line (cluster, target, generation, counts, durations …). */
@@ -34,26 +36,70 @@ export function redact(text: string): string {
   return out;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const SHORT_ESCAPES: Record<string, string> = {
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+};
+/** Nesting depth of field values that is cleaned; deeper values (or cycles) become `[…]`. */
+const MAX_FIELD_DEPTH = 8;
+
+/**
+ * Escapes the control characters C0 (including newline, tab and ESC), DEL, C1 (including CSI) and
+ * U+2028/U+2029 the way JSON spells them (`\n`, `\u001b`, `\u009b` …). Other text is unchanged.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(
+    CONTROL_CHARACTERS,
+    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function cleanText(text: string): string {
+  return escapeControlCharacters(redact(text));
+}
+
+function cleanObject(value: object, depth: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => cleanValue(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[cleanText(k)] = cleanValue(v, depth + 1);
+  return out;
+}
+
+function cleanValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (value instanceof Error) return cleanText(value.message);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_FIELD_DEPTH) return '[…]';
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return cleanValue(toJSON.call(value), depth + 1);
+  return cleanObject(value, depth);
+}
+
 function safeFields(fields: LogFields | undefined): LogFields | undefined {
   if (!fields) return undefined;
   const out: LogFields = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined) continue;
-    if (v instanceof Error) out[k] = redact(v.message);
-    else if (typeof v === 'string') out[k] = redact(v);
-    else out[k] = v;
+    if (v !== undefined) out[cleanText(k)] = cleanValue(v, 0);
   }
   return out;
 }
 
-/** A sink receiving a finished, redacted line. */
+/** A sink receiving a finished line: redacted, control characters escaped in message and fields. */
 export type LogSink = (level: LogLevel, message: string, fields: LogFields | undefined) => void;
 
-/** Builds a logger that filters by level, redacts secrets and hands lines to `sink`. */
+/**
+ * Builds a logger that filters by level, redacts secrets, escapes control characters in the
+ * message and in every field value (nested ones too) and hands lines to `sink`.
+ */
 export function createLogger(sink: LogSink, minLevel: LogLevel = 'info'): Logger {
   const emit = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (LEVEL_ORDER[level] < LEVEL_ORDER[minLevel]) return;
-    sink(level, redact(message), safeFields(fields));
+    sink(level, cleanText(String(message)), safeFields(fields));
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

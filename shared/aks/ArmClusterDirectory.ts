@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../config/loadConfig.js';
 import { AzureError, describeError, FailureKind } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { ArmClients } from './ArmClients.js';
-import type { ClusterDirectory } from './ClusterDirectory.js';
+import type { ClusterDirectory, DeleteCheck } from './ClusterDirectory.js';
 import { clusterFromManagedCluster, type ManagedClusterSummary } from './clusterFromManagedCluster.js';
 import { mergeClusters } from './mergeClusters.js';
 import { parseClusterResourceId, resourceIdKey } from './parseClusterResourceId.js';
@@ -142,6 +142,35 @@ export class ArmClusterDirectory implements ClusterDirectory {
       });
     }
     return out;
+  }
+
+  /** See {@link ClusterDirectory.confirmDeleted}. */
+  async confirmDeleted(cluster: ClusterConfig): Promise<DeleteCheck> {
+    const parts = cluster.resourceId ? parseClusterResourceId(cluster.resourceId) : undefined;
+    const arm = this.options.arm;
+    if (!parts || !arm) return 'unconfirmed';
+    try {
+      await arm.forSubscription(parts.subscriptionId).managedClusters.get(parts.resourceGroup, parts.name, {
+        abortSignal: arm.operationSignal(),
+      });
+      return 'exists';
+    } catch (err) {
+      const status = (err as { statusCode?: unknown } | null)?.statusCode;
+      if (status === 404) return 'gone';
+      const error = toAzureError(err, {
+        operation: 'read the managed cluster',
+        scope: cluster.resourceId ?? cluster.name,
+        ...ArmActions.getCluster,
+      });
+      if (error.kind !== FailureKind.retryable) {
+        this.logger.warn('cannot confirm the deletion with ARM; acting on the delete event', {
+          cluster: cluster.name,
+          error: describeError(error),
+        });
+        return 'unconfirmed';
+      }
+      throw error;
+    }
   }
 
   private async withNodeResourceGroup(

@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { KubeConfig } from '@kubernetes/client-node';
+import { checkServiceUrl } from '../config/checkServiceUrl.js';
 import type { ClusterConfig } from '../config/loadConfig.js';
 import { AzureError, FailureKind } from '../errors.js';
 import type { KubeAccess, KubeAccessProvider } from '../kubernetes/KubernetesServiceSource.js';
@@ -43,6 +44,20 @@ function cacheKey(cluster: ClusterConfig): string {
   return (cluster.resourceId ?? `${cluster.name}|${cluster.server ?? ''}`).toLowerCase();
 }
 
+/**
+ * Refuses an API server URL that ARM named unless it is `https://` without credentials: the
+ * Entra token sent there is valid for every cluster the identity can read, so no plain-HTTP
+ * exception (not even loopback) applies. The URL is not echoed.
+ */
+function checkArmServer(cluster: ClusterConfig, server: string, scope: string): void {
+  const problem = checkServiceUrl('server', server, { loopbackHttp: false, echoValue: false });
+  if (!problem) return;
+  throw new AzureError(
+    `Cluster "${cluster.name}": refusing the API server URL of the kubeconfig from listClusterUserCredential (${problem}); the Microsoft Entra token is only sent over https://`,
+    { kind: FailureKind.permanent, details: { scope } },
+  );
+}
+
 function buildKubeConfig(cluster: ClusterConfig, endpoint: KubeconfigEndpoint, token: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -52,7 +67,7 @@ function buildKubeConfig(cluster: ClusterConfig, endpoint: KubeconfigEndpoint, t
         server: endpoint.server,
         ...(endpoint.caData ? { caData: endpoint.caData } : {}),
         ...(endpoint.tlsServerName ? { tlsServerName: endpoint.tlsServerName } : {}),
-        // client-node only speaks plain HTTP with skipTLSVerify; config allows http:// for loopback only.
+        // client-node only speaks plain HTTP with skipTLSVerify; only config may name http:// (loopback).
         skipTLSVerify: endpoint.server.startsWith('http:'),
       },
     ],
@@ -212,6 +227,7 @@ export class KubeCredentialProvider implements KubeAccessProvider {
         { kind: FailureKind.permanent, details: { scope } },
       );
     }
+    checkArmServer(cluster, endpoint.server, scope);
     this.endpointCache.set(key, { endpoint, fetchedAt: this.now() });
     return [endpoint, true];
   }

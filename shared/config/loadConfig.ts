@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { registerSecret } from '../logger.js';
 import { type LabelSelector, parseLabelSelector } from '../selectors/parseLabelSelector.js';
+import { checkServiceUrl } from './checkServiceUrl.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
+
+export { checkServiceUrl } from './checkServiceUrl.js';
 
 /** Where Table and Queue storage live. */
 export type StorageConfig =
@@ -187,26 +190,6 @@ function positiveInt(
     return fallback;
   }
   return n;
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-/** Checks a URL: `https://`, or `http://` for loopback hosts only. Returns a problem or undefined. */
-export function checkServiceUrl(key: string, raw: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return `${key}: not a URL ("${raw}")`;
-  }
-  if (url.username || url.password) return `${key}: must not contain credentials`;
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
-  if (url.protocol === 'http:') return `${key}: http:// is only allowed for loopback hosts; use https://`;
-  return `${key}: expected an https:// URL, got "${url.protocol}"`;
 }
 
 function loadStorage(settings: Settings, problems: string[]): StorageConfig {

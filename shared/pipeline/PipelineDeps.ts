@@ -21,6 +21,11 @@ export interface PipelineDeps {
   instanceId: string;
   /** How long a cluster lease lasts: longer than the function timeout, so a running recompute keeps it. */
   leaseSeconds: number;
+  /**
+   * How long one recompute may run before it stops (retryable): shorter than the function timeout
+   * and the lease, so a recompute never writes after its invocation is given up.
+   */
+  recomputeBudgetMs: number;
   /** Minutes between two audits of the same target. */
   auditIntervalMinutes: number;
   /** Seconds before a recompute that found the cluster busy is tried again. */

@@ -1,8 +1,10 @@
 import type { ClusterConfig } from '../config/loadConfig.js';
 import { describeError } from '../errors.js';
-import { withFields } from '../logger.js';
+import { type Logger, withFields } from '../logger.js';
 import type { IpTagEntry } from '../panorama/PanoramaApi.js';
+import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateStore.js';
 import { OWNED_TAG_PREFIXES } from '../tags/IpTagMap.js';
+import { hasCommittedState, isLeased, planRetirement } from './clusterHead.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 import { targetOptions } from './pushTagDeltas.js';
 import { resolveTargets } from './resolveTargets.js';
@@ -13,6 +15,8 @@ export interface AuditOutcome {
   target: string;
   status: 'audited' | 'skipped-recent' | 'disconnected' | 'failed';
   clusters: string[];
+  /** Clusters that no longer use this target: their owned tags were removed from it. */
+  leftBy?: string[];
   /** Owned tags found missing on the device and registered. */
   registered: number;
   /** Owned tags found stale on the device and unregistered. */
@@ -22,156 +26,253 @@ export interface AuditOutcome {
   error?: string;
 }
 
+/** Where the audit goes: per target, the clusters that push there and those that left it. */
+interface AuditPlan {
+  byTarget: Map<string, Set<string>>;
+  leftBy: Map<string, Set<string>>;
+  disconnected: Map<string, Set<string>>;
+  /** Lower-case names of the clusters whose owned tags the audit may correct. */
+  managed: Set<string>;
+  heads: Map<string, ClusterHead>;
+}
+
+function addTo(m: Map<string, Set<string>>, target: string, cluster: string): void {
+  const set = m.get(target) ?? new Set<string>();
+  set.add(cluster);
+  m.set(target, set);
+}
+
+function outcomeOf(target: string, status: AuditOutcome['status'], clusters: string[]): AuditOutcome {
+  return { target, status, clusters, registered: 0, unregistered: 0, deviceIps: 0, failures: 0 };
+}
+
 /**
- * Drift audit (invariant 6): for every target of every managed cluster, reads back the registered
- * IPs with owned prefixes (paged), compares them with the committed Table state of the clusters that
- * push to that target, and registers missing / unregisters stale owned tags. Tags without the
- * `aks.`/`aks_` prefixes, or of clusters not managed here, are never touched.
+ * Drift audit: for every target of every managed cluster, reads back the registered IPs with owned
+ * prefixes (paged), compares them with the committed Table state of the clusters that push to that
+ * target, and registers missing / unregisters stale owned tags. Tags without the `aks.`/`aks_`
+ * prefixes, or of clusters not managed here, are never touched.
  *
- * The device is read before the state, so a push that lands between the two reads is never undone.
+ * - A cluster with no committed state yet (its first recompute is running or failing) is left
+ *   alone, tags and all: its state does not say which tags it owns.
+ * - A target the cluster no longer uses (a firewall left its device groups) gets the cluster's
+ *   owned tags removed, unless the device groups resolve to no firewall at all (held, with an error).
+ * - The device is read before the state, so a push that lands between the two reads is never undone.
  */
 export async function auditTargets(
   deps: PipelineDeps,
   options: { force?: boolean; clusters?: readonly string[] } = {},
 ): Promise<AuditOutcome[]> {
-  const directory = await deps.clusters.listClusters();
-  const heads = await deps.state.listHeads();
-  const inDirectory = new Map<string, ClusterConfig>(directory.map((c) => [c.name.toLowerCase(), c]));
-  // Audited: monitored clusters, and deleted ones (tombstones) whose tags must go. A cluster only
-  // removed from the configuration is left alone, tags and all.
-  const audited = heads.filter((h) => inDirectory.has(h.cluster.toLowerCase()) || h.deletedAt);
-  const managed = new Set<string>([...inDirectory.keys(), ...audited.map((h) => h.cluster.toLowerCase())]);
+  const plan = await planAudit(deps);
   const only = options.clusters ? new Set(options.clusters.map((c) => c.toLowerCase())) : undefined;
+  const wanted = (clusters: Iterable<string>) =>
+    !only || [...clusters].some((c) => only.has(c.toLowerCase()));
+  const outcomes: AuditOutcome[] = [];
+  const recent = new Map((await deps.status.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
+  for (const [target, clusters] of plan.disconnected) {
+    if (plan.byTarget.has(target) || plan.leftBy.has(target) || !wanted(clusters)) continue;
+    outcomes.push(outcomeOf(target, 'disconnected', [...clusters]));
+  }
+  const targets = [...new Set([...plan.byTarget.keys(), ...plan.leftBy.keys()])].sort();
+  for (const target of targets) {
+    const clusters = [...(plan.byTarget.get(target) ?? [])].sort();
+    const leftBy = [...(plan.leftBy.get(target) ?? [])].sort();
+    // With `clusters`, only their targets are audited — but against every cluster sharing the
+    // target, so another cluster's tags are never taken for stale.
+    if (!wanted([...clusters, ...leftBy])) continue;
+    const last = recent.get(target);
+    const due =
+      options.force ||
+      leftBy.length > 0 ||
+      !last ||
+      deps.now().getTime() - Date.parse(last) >= deps.auditIntervalMinutes * 60_000;
+    if (!due) {
+      outcomes.push(outcomeOf(target, 'skipped-recent', clusters));
+      continue;
+    }
+    const outcome = await auditTarget(deps, plan, target, clusters, leftBy);
+    if (leftBy.length && outcome.status === 'audited' && outcome.failures === 0) {
+      for (const cluster of leftBy) await forgetTarget(deps, plan.heads.get(cluster.toLowerCase()), target);
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
 
-  const byTarget = new Map<string, Set<string>>();
-  const disconnected = new Map<string, Set<string>>();
-  const add = (m: Map<string, Set<string>>, target: string, cluster: string) => {
-    const set = m.get(target) ?? new Set<string>();
-    set.add(cluster);
-    m.set(target, set);
+/** Resolves where every audited cluster's tags go now, and which targets clusters have left. */
+async function planAudit(deps: PipelineDeps): Promise<AuditPlan> {
+  const directory = await deps.clusters.listClusters();
+  const allHeads = await deps.state.listHeads();
+  const inDirectory = new Map<string, ClusterConfig>(directory.map((c) => [c.name.toLowerCase(), c]));
+  const synced = new Set(allHeads.filter(hasCommittedState).map((h) => h.cluster.toLowerCase()));
+  for (const c of directory) {
+    if (!synced.has(c.name.toLowerCase()))
+      deps.logger.warn('audit: cluster never synced; its tags on the targets are left alone', {
+        cluster: c.name,
+      });
+  }
+  // Audited: monitored clusters with committed state, and deleted ones (tombstones) whose tags must
+  // go. A cluster only removed from the configuration is left alone, tags and all.
+  const audited = allHeads.filter(
+    (h) => hasCommittedState(h) && (inDirectory.has(h.cluster.toLowerCase()) || h.deletedAt),
+  );
+  const plan: AuditPlan = {
+    byTarget: new Map(),
+    leftBy: new Map(),
+    disconnected: new Map(),
+    managed: new Set(audited.map((h) => h.cluster.toLowerCase())),
+    heads: new Map(audited.map((h) => [h.cluster.toLowerCase(), h])),
   };
   for (const head of audited) {
     const config = inDirectory.get(head.cluster.toLowerCase());
-    let resolved: { targets: string[]; disconnected: string[] } = { targets: head.targets, disconnected: [] };
-    if (config) {
-      try {
-        resolved = await resolveTargets(config, deps.panorama);
-      } catch (err) {
-        deps.logger.warn('audit: device groups could not be read; using the targets of the last recompute', {
-          cluster: head.cluster,
-          error: describeError(err),
-        });
-      }
+    const resolved = config ? await resolveOrLast(deps, config, head) : undefined;
+    const targets = resolved?.targets ?? head.targets;
+    for (const target of targets) addTo(plan.byTarget, target, head.cluster);
+    for (const target of resolved?.disconnected ?? []) addTo(plan.disconnected, target, head.cluster);
+    if (!resolved) continue;
+    const retirement = planRetirement(head, resolved);
+    if (retirement.held) {
+      deps.logger.error(`audit: target removal held: ${retirement.held}`, {
+        cluster: head.cluster,
+        deviceGroups: config?.deviceGroups.join(','),
+      });
     }
-    for (const target of resolved.targets) add(byTarget, target, head.cluster);
-    for (const target of resolved.disconnected) add(disconnected, target, head.cluster);
+    for (const target of retirement.retiring) addTo(plan.leftBy, target, head.cluster);
+    await recordRetiring(deps, head, retirement.retiring);
   }
+  return plan;
+}
 
-  const outcomes: AuditOutcome[] = [];
-  const recent = new Map((await deps.status.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
-  for (const [target, clusters] of disconnected) {
-    if (byTarget.has(target) || (only && ![...clusters].some((c) => only.has(c.toLowerCase())))) continue;
-    outcomes.push({
-      target,
-      status: 'disconnected',
-      clusters: [...clusters],
-      registered: 0,
-      unregistered: 0,
-      deviceIps: 0,
-      failures: 0,
+async function resolveOrLast(deps: PipelineDeps, config: ClusterConfig, head: ClusterHead) {
+  try {
+    return await resolveTargets(config, deps.panorama);
+  } catch (err) {
+    deps.logger.warn('audit: device groups could not be read; using the targets of the last recompute', {
+      cluster: head.cluster,
+      error: describeError(err),
     });
+    return undefined;
   }
-  for (const [target, clusterSet] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
-    const clusters = [...clusterSet].sort();
-    // With `clusters`, only their targets are audited — but against every cluster sharing the
-    // target, so another cluster's tags are never taken for stale.
-    if (only && !clusters.some((c) => only.has(c.toLowerCase()))) continue;
-    const log = withFields(deps.logger, { target, clusters: clusters.join(',') });
-    const last = recent.get(target);
-    if (
-      !options.force &&
-      last &&
-      deps.now().getTime() - Date.parse(last) < deps.auditIntervalMinutes * 60_000
-    ) {
-      outcomes.push({
-        target,
-        status: 'skipped-recent',
-        clusters,
-        registered: 0,
-        unregistered: 0,
-        deviceIps: 0,
-        failures: 0,
-      });
-      continue;
-    }
-    const started = Date.now();
-    try {
-      const opts = targetOptions(target);
-      const device = await deps.panorama.listRegisteredIps({ ...opts, tagPrefixes: OWNED_TAG_PREFIXES });
-      const desired = new Map<string, Set<string>>();
-      for (const cluster of clusters) {
-        for (const [ip, tags] of await deps.state.readIpTags(cluster)) {
-          const set = desired.get(ip) ?? new Set<string>();
-          for (const t of tags) set.add(t);
-          desired.set(ip, set);
-        }
-      }
-      const register: IpTagEntry[] = [];
-      const unregister: IpTagEntry[] = [];
-      for (const [ip, want] of desired) {
-        const have = new Set(device.get(ip) ?? []);
-        const missing = [...want].filter((t) => !have.has(t)).sort();
-        if (missing.length) register.push({ ip, tags: missing });
-      }
-      for (const [ip, have] of device) {
-        const want = desired.get(ip);
-        const stale = have.filter((t) => isOwnedBy(t, managed) && !want?.has(t));
-        if (stale.length) unregister.push({ ip, tags: stale });
-      }
-      let failures = 0;
-      if (unregister.length)
-        failures += (await deps.panorama.unregisterTags(unregister, opts)).failures.length;
-      if (register.length) failures += (await deps.panorama.registerTags(register, opts)).failures.length;
-      const outcome: AuditOutcome = {
-        target,
-        status: 'audited',
-        clusters,
-        registered: register.reduce((n, e) => n + e.tags.length, 0),
-        unregistered: unregister.reduce((n, e) => n + e.tags.length, 0),
-        deviceIps: device.size,
-        failures,
-      };
-      await deps.status.recordAudit({
-        target,
-        lastAuditAt: deps.now().toISOString(),
-        registered: outcome.registered,
-        unregistered: outcome.unregistered,
-        lastError: failures ? `${failures} entries rejected` : '',
-      });
-      const level = outcome.registered || outcome.unregistered ? 'info' : 'debug';
-      log[level]('audit done', {
-        deviceIps: device.size,
-        registered: outcome.registered,
-        unregistered: outcome.unregistered,
-        failures,
-        durationMs: Date.now() - started,
-      });
-      outcomes.push(outcome);
-    } catch (err) {
-      const error = describeError(err);
-      log.error('audit failed', { error });
-      await deps.status.recordAudit({ target, lastError: error, lastErrorAt: deps.now().toISOString() });
-      outcomes.push({
-        target,
-        status: 'failed',
-        clusters,
-        registered: 0,
-        unregistered: 0,
-        deviceIps: 0,
-        failures: 0,
-        error,
-      });
+}
+
+/** Audits one target: reads it back, then corrects the owned tags that differ from the state. */
+async function auditTarget(
+  deps: PipelineDeps,
+  plan: AuditPlan,
+  target: string,
+  clusters: string[],
+  leftBy: string[],
+): Promise<AuditOutcome> {
+  const log = withFields(deps.logger, { target, clusters: clusters.join(',') });
+  const started = Date.now();
+  try {
+    const opts = targetOptions(target);
+    const device = await deps.panorama.listRegisteredIps({ ...opts, tagPrefixes: OWNED_TAG_PREFIXES });
+    const desired = await desiredOn(deps, clusters);
+    const { register, unregister } = auditDiff(device, desired, plan.managed);
+    let failures = 0;
+    if (unregister.length) failures += (await deps.panorama.unregisterTags(unregister, opts)).failures.length;
+    if (register.length) failures += (await deps.panorama.registerTags(register, opts)).failures.length;
+    const outcome: AuditOutcome = {
+      ...outcomeOf(target, 'audited', clusters),
+      ...(leftBy.length ? { leftBy } : {}),
+      registered: register.reduce((n, e) => n + e.tags.length, 0),
+      unregistered: unregister.reduce((n, e) => n + e.tags.length, 0),
+      deviceIps: device.size,
+      failures,
+    };
+    await deps.status.recordAudit({
+      target,
+      lastAuditAt: deps.now().toISOString(),
+      registered: outcome.registered,
+      unregistered: outcome.unregistered,
+      lastError: failures ? `${failures} entries rejected` : '',
+    });
+    logAudit(log, outcome, Date.now() - started);
+    return outcome;
+  } catch (err) {
+    const error = describeError(err);
+    log.error('audit failed', { error, leftBy: leftBy.join(',') || undefined });
+    await deps.status.recordAudit({ target, lastError: error, lastErrorAt: deps.now().toISOString() });
+    return { ...outcomeOf(target, 'failed', clusters), ...(leftBy.length ? { leftBy } : {}), error };
+  }
+}
+
+function logAudit(log: Logger, outcome: AuditOutcome, durationMs: number): void {
+  const level = outcome.registered || outcome.unregistered || outcome.leftBy ? 'info' : 'debug';
+  log[level]('audit done', {
+    deviceIps: outcome.deviceIps,
+    registered: outcome.registered,
+    unregistered: outcome.unregistered,
+    failures: outcome.failures,
+    leftBy: outcome.leftBy?.join(','),
+    durationMs,
+  });
+}
+
+async function desiredOn(deps: PipelineDeps, clusters: readonly string[]): Promise<Map<string, Set<string>>> {
+  const desired = new Map<string, Set<string>>();
+  for (const cluster of clusters) {
+    for (const [ip, tags] of await deps.state.readIpTags(cluster)) {
+      const set = desired.get(ip) ?? new Set<string>();
+      for (const t of tags) set.add(t);
+      desired.set(ip, set);
     }
   }
-  return outcomes;
+  return desired;
+}
+
+/**
+ * What the audit sends to one target: the desired tags the device lacks, and the device's tags of
+ * managed clusters that no cluster pushing to the target wants.
+ */
+export function auditDiff(
+  device: ReadonlyMap<string, readonly string[]>,
+  desired: ReadonlyMap<string, ReadonlySet<string>>,
+  managed: ReadonlySet<string>,
+): { register: IpTagEntry[]; unregister: IpTagEntry[] } {
+  const register: IpTagEntry[] = [];
+  const unregister: IpTagEntry[] = [];
+  for (const [ip, want] of desired) {
+    const have = new Set(device.get(ip) ?? []);
+    const missing = [...want].filter((t) => !have.has(t)).sort();
+    if (missing.length) register.push({ ip, tags: missing });
+  }
+  for (const [ip, have] of device) {
+    const want = desired.get(ip);
+    const stale = have.filter((t) => isOwnedBy(t, managed) && !want?.has(t));
+    if (stale.length) unregister.push({ ip, tags: stale });
+  }
+  return { register, unregister };
+}
+
+/** Writes a head only when no recompute holds it (a recompute's commit must never lose to the audit). */
+async function updateIdleHead(deps: PipelineDeps, head: ClusterHead, next: ClusterHead): Promise<void> {
+  if (isLeased(head, deps.now())) return;
+  try {
+    await deps.state.replaceHead(next);
+  } catch (err) {
+    if (!(err instanceof ConcurrencyConflictError)) throw err;
+  }
+}
+
+/** Records which targets a cluster is leaving, so that `status` shows them until they are clean. */
+async function recordRetiring(deps: PipelineDeps, head: ClusterHead, retiring: string[]): Promise<void> {
+  if (retiring.join(',') === [...head.retiringTargets].sort().join(',')) return;
+  await updateIdleHead(deps, head, { ...head, retiringTargets: retiring });
+}
+
+/** After its owned tags are gone from a target the cluster left, the head forgets the target. */
+async function forgetTarget(
+  deps: PipelineDeps,
+  head: ClusterHead | undefined,
+  target: string,
+): Promise<void> {
+  if (!head) return;
+  const latest = await deps.state.getHead(head.cluster);
+  if (!latest) return;
+  await updateIdleHead(deps, latest, {
+    ...latest,
+    targets: latest.targets.filter((t) => t !== target),
+    retiringTargets: latest.retiringTargets.filter((t) => t !== target),
+  });
 }

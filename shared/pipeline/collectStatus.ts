@@ -2,6 +2,7 @@ import { decodeMessage, type MessageQueues } from '../queues/MessageQueues.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 import type { ClusterStateStore } from '../state/ClusterStateStore.js';
 import type { AuditStatus, TargetStatus, TargetStatusStore } from '../state/TargetStatusStore.js';
+import { hasCommittedState } from './clusterHead.js';
 
 /** Per-cluster status. */
 export interface ClusterStatus {
@@ -14,6 +15,10 @@ export interface ClusterStatus {
   lastError?: string;
   lastErrorAt?: string;
   deletedAt?: string;
+  /** False until a recompute has committed: until then the audit leaves the cluster's tags alone. */
+  synced: boolean;
+  /** Targets the cluster left (e.g. a firewall moved to another device group) still to be cleaned. */
+  retiringTargets: string[];
   recomputing: boolean;
   monitored: boolean;
   targets: (TargetStatus & { pending: number; poisoned: number })[];
@@ -95,6 +100,8 @@ export async function collectStatus(deps: {
       ...(head?.lastError ? { lastError: head.lastError } : {}),
       ...(head?.lastErrorAt ? { lastErrorAt: head.lastErrorAt } : {}),
       ...(head?.deletedAt ? { deletedAt: head.deletedAt } : {}),
+      synced: hasCommittedState(head),
+      retiringTargets: head?.retiringTargets ?? [],
       recomputing: !!head?.leaseOwner && !!head.leaseUntil && Date.parse(head.leaseUntil) > now,
       monitored: monitored.has(name.toLowerCase()),
       targets,
@@ -114,11 +121,15 @@ export function formatStatus(report: StatusReport): string {
       ? `deleted ${c.deletedAt}`
       : c.recomputing
         ? 'recomputing'
-        : (c.lastRecomputeResult ?? 'never recomputed');
+        : !c.synced && c.lastRecomputeResult
+          ? `never synced${c.lastRecomputeResult === 'failed' ? ' (first recompute failed)' : ''}; its tags on firewalls are left alone`
+          : (c.lastRecomputeResult ?? 'never recomputed');
     lines.push(
       `cluster ${c.cluster}${c.monitored ? '' : ' (not monitored)'}: generation ${c.generation}, ${c.ipCount} IPs, ${c.tagCount} tags, ${state}${c.lastRecomputeAt ? ` at ${c.lastRecomputeAt}` : ''}`,
     );
     if (c.lastError) lines.push(`  last error: ${c.lastError}${c.lastErrorAt ? ` (${c.lastErrorAt})` : ''}`);
+    for (const t of c.retiringTargets)
+      lines.push(`  leaving target ${t}: the next audit removes the cluster's tags from it`);
     for (const t of c.targets) {
       const push = t.lastPushAt
         ? `last push ${t.lastPushAt} (generation ${t.lastPushGeneration ?? '?'}, +${t.registered ?? 0}/-${t.unregistered ?? 0})`

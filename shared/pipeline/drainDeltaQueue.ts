@@ -1,4 +1,4 @@
-import { classify, describeError, FailureKind } from '../errors.js';
+import { describeError, InputError } from '../errors.js';
 import { decodeMessage } from '../queues/MessageQueues.js';
 import { DELTA_QUEUE, poisonQueueName } from '../queues/queueNames.js';
 import { parseDeltaMessage } from './messages.js';
@@ -21,7 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Drains `tag-deltas` in this process with the queue host's rules: success deletes the message, a
  * failure leaves it for a retry (after `retryDelaySeconds`), and the attempt that reaches
- * `maxDequeueCount` moves it to `tag-deltas-poison`. Used by `reconcile` outside the Functions host.
+ * `maxDequeueCount` moves it to `tag-deltas-poison` (a malformed message at once). Used by `reconcile` outside the Functions host.
  */
 export async function drainDeltaQueue(
   deps: PipelineDeps,
@@ -44,8 +44,9 @@ export async function drainDeltaQueue(
         result.pushed.push(outcome);
         await deps.queues.delete(DELTA_QUEUE, m);
       } catch (err) {
-        const permanent = classify(err) === FailureKind.permanent;
-        if (permanent || m.dequeueCount >= options.maxDequeueCount) {
+        // As the host does: retried until `maxDequeueCount`, except a message that cannot be read.
+        const malformed = err instanceof InputError;
+        if (malformed || m.dequeueCount >= options.maxDequeueCount) {
           await deps.queues.sendText(poison, m.messageText);
           await deps.queues.delete(DELTA_QUEUE, m);
           result.poisoned++;

@@ -5,7 +5,7 @@ import type { RecomputeMessage } from './messages.js';
 /** Enqueues a recompute request for one cluster, stamped with the request time. */
 export async function enqueueRecompute(
   queues: MessageQueues,
-  request: { cluster: string; reason: string; deleted?: boolean; eventId?: string },
+  request: { cluster: string; reason: string; deleted?: boolean; eventId?: string; eventTime?: string },
   now: Date,
 ): Promise<RecomputeMessage> {
   const message: RecomputeMessage = {
@@ -16,6 +16,7 @@ export async function enqueueRecompute(
     requestedAt: now.toISOString(),
     ...(request.deleted ? { deleted: true } : {}),
     ...(request.eventId ? { eventId: request.eventId.slice(0, 200) } : {}),
+    ...(request.eventTime ? { eventTime: request.eventTime } : {}),
   };
   await queues.send(RECOMPUTE_QUEUE, message);
   return message;

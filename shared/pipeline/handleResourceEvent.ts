@@ -29,11 +29,13 @@ async function knownClusters(deps: PipelineDeps): Promise<ClusterConfig[]> {
  * never thrown, since Event Grid would only redeliver the same bad event.
  */
 export async function handleResourceEvent(event: unknown, deps: PipelineDeps): Promise<EventMapping> {
-  const mapping = mapResourceEvent(event, await knownClusters(deps));
+  const clusters = await knownClusters(deps);
+  const mapping = mapResourceEvent(event, clusters);
   const e = (typeof event === 'object' && event !== null ? event : {}) as {
     id?: unknown;
     subject?: unknown;
     eventType?: unknown;
+    eventTime?: unknown;
   };
   const fields = {
     eventId: typeof e.id === 'string' ? e.id.slice(0, 100) : undefined,
@@ -42,24 +44,55 @@ export async function handleResourceEvent(event: unknown, deps: PipelineDeps): P
   };
   if (mapping.kind === 'invalid') {
     deps.logger.error(`event rejected: ${mapping.reason}`, fields);
-  } else if (mapping.kind === 'ignored') {
+    return mapping;
+  }
+  if (mapping.kind === 'ignored') {
     deps.logger.debug(`event ignored: ${mapping.reason}`, fields);
-  } else {
-    await enqueueRecompute(
-      deps.queues,
-      {
-        cluster: mapping.cluster,
-        reason: `event: ${mapping.reason}`,
-        deleted: mapping.deleted,
-        ...(fields.eventId ? { eventId: fields.eventId } : {}),
-      },
-      deps.now(),
-    );
-    deps.logger.info('event: recompute requested', {
-      ...fields,
+    return mapping;
+  }
+  const eventTime = validTime(e.eventTime);
+  const deleted = mapping.deleted && (await deletionConfirmed(mapping.cluster, clusters, deps, fields));
+  await enqueueRecompute(
+    deps.queues,
+    {
       cluster: mapping.cluster,
-      deleted: mapping.deleted,
+      reason: `event: ${mapping.reason}${mapping.deleted && !deleted ? ' (ARM still has the cluster)' : ''}`,
+      deleted,
+      ...(fields.eventId ? { eventId: fields.eventId } : {}),
+      ...(eventTime ? { eventTime } : {}),
+    },
+    deps.now(),
+  );
+  deps.logger.info('event: recompute requested', { ...fields, cluster: mapping.cluster, deleted, eventTime });
+  return deleted === mapping.deleted ? mapping : { ...mapping, deleted };
+}
+
+/** The event's `eventTime` when it is a valid ISO time (else the event is ordered by arrival). */
+function validTime(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value))
+    ? new Date(Date.parse(value)).toISOString()
+    : undefined;
+}
+
+/**
+ * Before a delete event removes a cluster's tags, ARM must say the cluster is gone: Event Grid
+ * redelivers for 24 hours in no guaranteed order, so a stale delete of a live (or re-created)
+ * cluster would wipe its policy. When ARM cannot be asked, the delete stands (ordered by its time).
+ */
+async function deletionConfirmed(
+  cluster: string,
+  clusters: readonly ClusterConfig[],
+  deps: PipelineDeps,
+  fields: Record<string, unknown>,
+): Promise<boolean> {
+  const config = clusters.find((c) => c.name.toLowerCase() === cluster.toLowerCase());
+  if (!config) return true;
+  const check = await deps.clusters.confirmDeleted(config);
+  if (check === 'exists') {
+    deps.logger.warn('delete event ignored: ARM still has the cluster (stale or reordered event)', {
+      ...fields,
+      cluster,
     });
   }
-  return mapping;
+  return check !== 'exists';
 }

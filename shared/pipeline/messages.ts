@@ -17,6 +17,8 @@ const recomputeSchema = z.object({
   requestedAt: z.iso.datetime(),
   deleted: z.boolean().optional(),
   eventId: z.string().max(200).optional(),
+  /** `eventTime` of the Event Grid event behind the request (orders a delete against writes). */
+  eventTime: z.iso.datetime({ offset: true }).optional(),
 });
 
 /** Asks for one cluster to be recomputed; `deleted` = the cluster resource was deleted. */
@@ -127,7 +129,9 @@ export const MAX_IPS_PER_DELTA_MESSAGE = 1000;
 /**
  * Splits the deltas of one cluster and target into messages of at most
  * {@link MAX_IPS_PER_DELTA_MESSAGE} IPs whose queue encoding ({@link toWireDeltaMessage}, base64)
- * stays within `maxBytes`. Deltas keep their (IP-sorted) order.
+ * stays within `maxBytes`. Deltas keep their (IP-sorted) order. The delta of one IP that is too big
+ * on its own (hundreds of long label tags) is split across messages by its tags: the consumer
+ * handles each pair on its own, so nothing of the cluster waits behind it.
  */
 export function chunkDeltaMessages(
   header: Omit<DeltaMessage, 'deltas'>,
@@ -143,8 +147,10 @@ export function chunkDeltaMessages(
       out.push({ ...header, deltas: part });
       return;
     }
-    if (part.length === 1) {
-      throw new InputError(`delta for ${part[0]?.ip ?? '?'} does not fit in one queue message`);
+    const [only] = part;
+    if (part.length === 1 && only) {
+      for (const half of splitDelta(only)) place([half]);
+      return;
     }
     const half = Math.ceil(part.length / 2);
     place(part.slice(0, half));
@@ -152,4 +158,20 @@ export function chunkDeltaMessages(
   };
   for (let i = 0; i < deltas.length; i += maxIps) place(deltas.slice(i, i + maxIps));
   return out;
+}
+
+/** Splits one IP's delta in two by its tags (a delta of one tag always fits: tags are ≤ 127 characters). */
+function splitDelta(delta: TagDelta): [TagDelta, TagDelta] {
+  const pairs = delta.register.length + delta.unregister.length;
+  if (pairs < 2) throw new InputError(`delta for ${delta.ip} does not fit in one queue message`);
+  const cut = Math.ceil(pairs / 2);
+  const reg = Math.min(cut, delta.register.length);
+  return [
+    {
+      ip: delta.ip,
+      register: delta.register.slice(0, reg),
+      unregister: delta.unregister.slice(0, cut - reg),
+    },
+    { ip: delta.ip, register: delta.register.slice(reg), unregister: delta.unregister.slice(cut - reg) },
+  ];
 }

@@ -54,8 +54,9 @@ export function targetOptions(target: string): TargetOptions {
  * - A generation newer than the committed state is put back with a growing delay (1 s, 2 s … 30 s),
  *   up to {@link MAX_DEFERRALS} times; then {@link StateNotCommittedError} (retryable) is thrown —
  *   invariant 2.
- * - Retryable and authentication failures throw (the host retries, then poisons the message).
- * - Permanent per-entry failures and a disconnected firewall are recorded in the target status and
+ * - A failure of a whole call throws, whatever its kind (the host retries, then poisons the
+ *   message, which `replay-poison` brings back).
+ * - Per-entry rejections and a disconnected firewall are recorded in the target status and
  *   logged; the message completes (the audit repairs the rest).
  */
 export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): Promise<PushOutcome> {
@@ -149,17 +150,24 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
       return { ...base, status: 'disconnected', failures: [], calls };
     }
     await deps.status.recordPush({ cluster, target, lastError: error, lastErrorAt: at });
-    log.error('push failed', { error, kind, registered: registerCount, unregistered: unregisterCount });
-    if (kind === FailureKind.permanent) {
-      return { ...base, status: 'entry-failures', failures: [{ ip: '*', tags: [], message: error }], calls };
-    }
+    // A failure of the call itself (404, an HTML page, TLS) is never completed away: the host
+    // retries the message, then poisons it, and it can be replayed once the cause is fixed.
+    log.error('push failed; the message is retried, then poisoned', {
+      error,
+      kind,
+      registered: registerCount,
+      unregistered: unregisterCount,
+    });
     throw err;
   }
 
   const at = deps.now().toISOString();
   const sample = failures
     .slice(0, 3)
-    .map((f) => `${f.ip} [${f.tags.join(', ')}]: ${f.message}`)
+    .map(
+      (f) =>
+        `${f.ip} [${f.tags.slice(0, 5).join(', ')}${f.tags.length > 5 ? `, +${f.tags.length - 5} more` : ''}]: ${f.message}`,
+    )
     .join('; ');
   await deps.status.recordPush({
     cluster,

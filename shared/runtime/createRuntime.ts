@@ -18,6 +18,12 @@ import { createStorageClients } from './storageClients.js';
  */
 export const LEASE_SECONDS = 660;
 
+/**
+ * Time budget of one recompute: a minute less than the function timeout in host.json (10 minutes),
+ * so a recompute stops before the host gives the invocation up and retries it.
+ */
+export const RECOMPUTE_BUDGET_MS = 9 * 60_000;
+
 /** The wired service: configuration plus the pipeline's dependencies. */
 export interface Runtime {
   config: AppConfig;
@@ -46,6 +52,7 @@ export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps
     now: () => new Date(),
     instanceId: `${process.pid}-${randomUUID().slice(0, 8)}`,
     leaseSeconds: LEASE_SECONDS,
+    recomputeBudgetMs: RECOMPUTE_BUDGET_MS,
     auditIntervalMinutes: config.auditIntervalMinutes,
     busyRetrySeconds: 10,
     ...overrides,

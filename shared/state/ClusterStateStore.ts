@@ -30,15 +30,25 @@ export interface ClusterHead {
   deletedAt?: string;
   /** The targets the last recompute sent to (used when a deleted cluster is gone from the directory). */
   targets: string[];
+  /**
+   * Targets the cluster no longer uses (a firewall left its device groups) whose owned tags the audit
+   * still has to remove.
+   */
+  retiringTargets: string[];
+  /** Start time of the last recompute that committed: requests older than this are covered by it. */
+  syncedFrom?: string;
+  /** `eventTime` of the newest write event a committed recompute acted on (a staler delete event loses). */
+  lastWriteEventAt?: string;
   resourceId?: string;
   etag: string;
 }
 
 /** The head as stored: optional strings are stored as `''` (a Replace must clear them), targets as JSON. */
-type HeadEntity = Omit<ClusterHead, 'etag' | 'targets'> & {
+type HeadEntity = Omit<ClusterHead, 'etag' | 'targets' | 'retiringTargets'> & {
   partitionKey: string;
   rowKey: string;
   targets?: string;
+  retiringTargets?: string;
 };
 
 const OPTIONAL_HEAD_FIELDS = [
@@ -51,29 +61,84 @@ const OPTIONAL_HEAD_FIELDS = [
   'lastErrorAt',
   'deletedAt',
   'resourceId',
+  'syncedFrom',
+  'lastWriteEventAt',
 ] as const;
 
-type IpEntity = { partitionKey: string; rowKey: string; tags: string; generation: number };
+type IpEntity = { partitionKey: string; rowKey: string; tags: string; generation: number } & Record<
+  string,
+  unknown
+>;
+
+/**
+ * Characters of tag JSON per string property (Table Storage allows 64 KiB, i.e. 32 K UTF-16 units,
+ * per string property); longer lists continue in `tags_1`, `tags_2`, ….
+ */
+const TAGS_PROPERTY_CHARS = 30_000;
+
+/** The longest tag list (as JSON) one IP row holds: 15 properties, well inside the 1 MiB entity limit. */
+export const MAX_IP_TAGS_JSON_CHARS = 15 * TAGS_PROPERTY_CHARS;
+
+/** True when an IP's tags fit in its state row. */
+export function fitsInIpRow(tags: readonly string[]): boolean {
+  return JSON.stringify(tags).length <= MAX_IP_TAGS_JSON_CHARS;
+}
+
+function ipEntity(pk: string, ip: string, tags: readonly string[], generation: number): IpEntity {
+  const json = JSON.stringify(tags);
+  const entity: IpEntity = {
+    partitionKey: pk,
+    rowKey: ip,
+    tags: json.slice(0, TAGS_PROPERTY_CHARS),
+    generation,
+  };
+  for (let i = 1; i * TAGS_PROPERTY_CHARS < json.length; i++) {
+    entity[`tags_${i}`] = json.slice(i * TAGS_PROPERTY_CHARS, (i + 1) * TAGS_PROPERTY_CHARS);
+  }
+  return entity;
+}
+
+function ipTagsOf(e: IpEntity): string[] {
+  let json = e.tags;
+  for (let i = 1; typeof e[`tags_${i}`] === 'string'; i++) json += e[`tags_${i}`] as string;
+  return JSON.parse(json) as string[];
+}
+
+/** RowKey prefix of lease fences (IPs never start with `_`). */
+const FENCE_PREFIX = '_fence-';
+
+function fenceKey(owner: string): string {
+  return `${FENCE_PREFIX}${owner.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+/** True for rows that are not IP rows (the head, fences). */
+function isBookkeeping(rowKey: string): boolean {
+  return rowKey.startsWith('_');
+}
 
 /** The partition key of a cluster (cluster names are unique case-insensitively). */
 export function clusterPartition(cluster: string): string {
   return cluster.toLowerCase();
 }
 
-function toHead(e: TableEntityResult<HeadEntity>): ClusterHead {
-  let targets: string[] = [];
+function parseList(json: string | undefined): string[] {
   try {
-    targets = e.targets ? (JSON.parse(e.targets) as string[]) : [];
+    const list: unknown = json ? JSON.parse(json) : [];
+    return Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : [];
   } catch {
-    targets = [];
+    return [];
   }
+}
+
+function toHead(e: TableEntityResult<HeadEntity>): ClusterHead {
   const head: ClusterHead = {
     cluster: e.cluster,
     generation: Number(e.generation ?? 0),
     pendingGeneration: Number(e.pendingGeneration ?? e.generation ?? 0),
     ipCount: Number(e.ipCount ?? 0),
     tagCount: Number(e.tagCount ?? 0),
-    targets,
+    targets: parseList(e.targets),
+    retiringTargets: parseList(e.retiringTargets),
     etag: e.etag,
   };
   for (const k of OPTIONAL_HEAD_FIELDS) {
@@ -93,6 +158,7 @@ function fromHead(head: Omit<ClusterHead, 'etag'>): HeadEntity {
     ipCount: head.ipCount,
     tagCount: head.tagCount,
     targets: JSON.stringify(head.targets),
+    retiringTargets: JSON.stringify(head.retiringTargets),
   };
   for (const k of OPTIONAL_HEAD_FIELDS) entity[k] = head[k] ?? '';
   return entity;
@@ -119,6 +185,16 @@ export class ConcurrencyConflictError extends AzureError {
   constructor(what: string) {
     super(`Table storage: ${what} changed concurrently`, { kind: FailureKind.conflict });
     this.name = 'ConcurrencyConflictError';
+  }
+}
+
+/** Thrown when a fenced write finds its lease taken over: the writer must stop. */
+export class LeaseLostError extends AzureError {
+  constructor(cluster: string) {
+    super(`Table storage: the lease on ${cluster} was taken over; this recompute stopped writing`, {
+      kind: FailureKind.conflict,
+    });
+    this.name = 'LeaseLostError';
   }
 }
 
@@ -207,7 +283,7 @@ export class ClusterStateStore {
           filter: odata`PartitionKey eq ${pk} and RowKey ne ${HEAD_ROW_KEY}`,
         },
       })) {
-        out.set(e.rowKey, JSON.parse(e.tags) as string[]);
+        if (!isBookkeeping(e.rowKey)) out.set(e.rowKey, ipTagsOf(e));
       }
     } catch (err) {
       throw storageError(`read state of ${cluster}`, err);
@@ -233,7 +309,7 @@ export class ClusterStateStore {
         for await (const e of this.#table.listEntities<IpEntity>({
           queryOptions: { filter: odata`PartitionKey eq ${pk} and RowKey ge ${lo} and RowKey le ${hi}` },
         })) {
-          if (wanted.has(e.rowKey)) out.set(e.rowKey, JSON.parse(e.tags) as string[]);
+          if (wanted.has(e.rowKey)) out.set(e.rowKey, ipTagsOf(e));
         }
         return out;
       }
@@ -243,7 +319,7 @@ export class ClusterStateStore {
           limit(async () => {
             try {
               const e = await this.#table.getEntity<IpEntity>(pk, ip);
-              out.set(ip, JSON.parse(e.tags) as string[]);
+              out.set(ip, ipTagsOf(e));
             } catch (err) {
               if (statusOf(err) !== 404) throw err;
             }
@@ -259,50 +335,104 @@ export class ClusterStateStore {
   /**
    * Writes IP rows: `upserts` replace the tags of their IPs, `deletes` remove rows. Runs in
    * 100-entity transactions, `concurrency` at a time. Idempotent.
+   *
+   * With `fence` (the lease owner), every transaction also touches that owner's fence row (see
+   * {@link createFence}), so once another recompute has taken the lease over and dropped the fence,
+   * no further write of this one lands: it fails with {@link LeaseLostError}.
    */
   async writeIpTags(
     cluster: string,
     upserts: IpTagMap,
     deletes: readonly string[],
     generation: number,
-    concurrency = 8,
+    options: { concurrency?: number; fence?: string; beforeBatch?: () => void } = {},
   ): Promise<void> {
     await this.ensureTable();
     const pk = clusterPartition(cluster);
     const actions: TransactionAction[] = [];
-    for (const [ip, tags] of upserts) {
-      actions.push([
-        'upsert',
-        { partitionKey: pk, rowKey: ip, tags: JSON.stringify(tags), generation },
-        'Replace',
-      ]);
-    }
+    for (const [ip, tags] of upserts) actions.push(['upsert', ipEntity(pk, ip, tags, generation), 'Replace']);
     for (const ip of deletes) actions.push(['delete', { partitionKey: pk, rowKey: ip }]);
-    const limit = pLimit(concurrency);
+    const fence: TransactionAction[] = options.fence
+      ? [['update', { partitionKey: pk, rowKey: fenceKey(options.fence) }, 'Merge']]
+      : [];
+    const size = 100 - fence.length;
+    const limit = pLimit(options.concurrency ?? 8);
     const batches: TransactionAction[][] = [];
-    for (let i = 0; i < actions.length; i += 100) batches.push(actions.slice(i, i + 100));
+    for (let i = 0; i < actions.length; i += size) batches.push(actions.slice(i, i + size));
     await Promise.all(
       batches.map((batch) =>
         limit(async () => {
-          try {
-            await this.#table.submitTransaction(batch);
-          } catch (err) {
-            if (statusOf(err) !== 404) throw storageError(`write state of ${cluster}`, err);
-            // A delete of a row that is already gone fails the whole batch: retry one by one.
-            for (const action of batch) await this.#applyOne(action);
-          }
+          options.beforeBatch?.();
+          await this.#submit(cluster, batch, fence);
         }),
       ),
     );
   }
 
-  async #applyOne(action: TransactionAction): Promise<void> {
-    const [op, entity] = action;
+  /** Creates the fence row of a lease owner (before it takes the lease). */
+  async createFence(cluster: string, owner: string): Promise<void> {
+    await this.ensureTable();
     try {
-      if (op === 'delete') await this.#table.deleteEntity(entity.partitionKey, entity.rowKey);
-      else await this.#table.upsertEntity(entity, 'Replace');
+      await this.#table.upsertEntity(
+        { partitionKey: clusterPartition(cluster), rowKey: fenceKey(owner) },
+        'Replace',
+      );
     } catch (err) {
-      if (!(op === 'delete' && statusOf(err) === 404)) throw storageError('write state', err);
+      throw storageError(`create the lease fence of ${cluster}`, err);
+    }
+  }
+
+  /** Drops the fence row of a lease owner: its later fenced writes fail. Idempotent. */
+  async dropFence(cluster: string, owner: string): Promise<void> {
+    try {
+      await this.#table.deleteEntity(clusterPartition(cluster), fenceKey(owner));
+    } catch (err) {
+      if (statusOf(err) !== 404) throw storageError(`drop the lease fence of ${cluster}`, err);
+    }
+  }
+
+  async #exists(pk: string, rowKey: string): Promise<boolean> {
+    try {
+      await this.#table.getEntity(pk, rowKey);
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Submits one transaction. A 404 fails the whole transaction: either the fence is gone (the lease
+   * was lost) or a delete named a row that is gone already; then the transaction is submitted again
+   * without those deletes.
+   */
+  async #submit(cluster: string, batch: TransactionAction[], fence: TransactionAction[]): Promise<void> {
+    let actions = batch;
+    for (let attempt = 0; actions.length > 0; attempt++) {
+      let failure: unknown;
+      try {
+        await this.#table.submitTransaction([...fence, ...actions]);
+        return;
+      } catch (err) {
+        failure = err;
+      }
+      if (statusOf(failure) !== 404) throw storageError(`write state of ${cluster}`, failure);
+      try {
+        const fenceRow = fence[0]?.[1];
+        if (fenceRow && !(await this.#exists(fenceRow.partitionKey, fenceRow.rowKey)))
+          throw new LeaseLostError(cluster);
+        if (attempt > 0) throw failure;
+        const present: TransactionAction[] = [];
+        for (const action of actions) {
+          const [op, entity] = action;
+          if (op !== 'delete' || (await this.#exists(entity.partitionKey, entity.rowKey)))
+            present.push(action);
+        }
+        actions = present;
+      } catch (err) {
+        if (err instanceof LeaseLostError) throw err;
+        throw storageError(`write state of ${cluster}`, err);
+      }
     }
   }
 }

@@ -40,8 +40,20 @@ export interface AuditStatus {
 
 type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
 
+/** Longest error text kept in a status row (a Table string property holds 32 K characters). */
+export const MAX_STATUS_ERROR_CHARS = 2000;
+
+/** Drops undefined fields and cuts long strings (an error may quote many rejected tags). */
 function clean<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) =>
+        typeof v === 'string' && v.length > MAX_STATUS_ERROR_CHARS
+          ? [k, `${v.slice(0, MAX_STATUS_ERROR_CHARS - 1)}…`]
+          : [k, v],
+      ),
+  ) as Partial<T>;
 }
 
 /** Status rows for `status`: unconditional merges, since they only report. */

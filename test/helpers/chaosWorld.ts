@@ -125,11 +125,11 @@ export class DyingStateStore extends ClusterStateStore {
     upserts: IpTagMap,
     deletes: readonly string[],
     generation: number,
-    concurrency?: number,
+    options?: Parameters<ClusterStateStore['writeIpTags']>[4],
   ) {
     this.death.check();
     if (this.at === 'rows') this.death.die();
-    return super.writeIpTags(cluster, upserts, deletes, generation, concurrency);
+    return super.writeIpTags(cluster, upserts, deletes, generation, options);
   }
   override async replaceHead(head: ClusterHead) {
     this.death.check();

@@ -11,6 +11,7 @@ import { type RecomputeOutcome, recomputeCluster } from '../../shared/pipeline/r
 import { decodeMessage } from '../../shared/queues/MessageQueues.js';
 import { RECOMPUTE_QUEUE } from '../../shared/queues/queueNames.js';
 import { createRuntime } from '../../shared/runtime/createRuntime.js';
+import { type ArmSimulator, startArmSimulator } from '../../sim/arm/startArmSimulator.js';
 import { makeService } from '../../sim/kubernetes/makeService.js';
 import {
   type KubernetesSimulator,
@@ -36,6 +37,8 @@ export interface WorldCluster {
 export interface PipelineWorld {
   azurite: AzuriteServer;
   panorama: PanoramaSimulator;
+  /** ARM, holding every cluster of the world (delete events are confirmed against it). */
+  arm: ArmSimulator;
   kube: Map<string, KubernetesSimulator>;
   config: AppConfig;
   deps: PipelineDeps;
@@ -68,6 +71,17 @@ export async function startPipelineWorld(options: {
     ...(options.deviceGroups ? { deviceGroups: options.deviceGroups } : {}),
     ...(options.duplicateMode ? { duplicateMode: options.duplicateMode } : {}),
   });
+  const armToken = 'pipeline-world-arm-token';
+  const arm = await startArmSimulator({
+    token: armToken,
+    subscriptions: [SUBSCRIPTION],
+    clusters: options.clusters.map((c) => ({
+      subscriptionId: SUBSCRIPTION,
+      resourceGroup: `rg-${c.name}`,
+      name: c.name,
+      nodeResourceGroup: nodeResourceGroup(c.name),
+    })),
+  });
   const kube = new Map<string, KubernetesSimulator>();
   for (const c of options.clusters) {
     kube.set(c.name, await startKubernetesSimulator({ services: c.services ?? [] }));
@@ -92,6 +106,7 @@ export async function startPipelineWorld(options: {
     PANORAMA_API_KEY: panorama.apiKey,
     PANORAMA_TIMEOUT_MS: '5000',
     CLUSTERS: JSON.stringify(clusters),
+    ARM_ENDPOINT: arm.url,
   });
   const logs = memoryLogger('debug');
   const build = (): PipelineDeps => {
@@ -99,6 +114,10 @@ export async function startPipelineWorld(options: {
       config,
       logger: logs,
       directory: { resolveNodeResourceGroups: false },
+      credential: {
+        getToken: async () => ({ token: armToken, expiresOnTimestamp: Date.now() + 3_600_000 }),
+      },
+      arm: { tlsCa: arm.caPem, retryOptions: { maxRetries: 1, retryDelayInMs: 1, maxRetryDelayInMs: 2 } },
       kubernetes: { delay: async () => {} },
     });
     return createRuntime(config, {
@@ -114,6 +133,7 @@ export async function startPipelineWorld(options: {
   const world: PipelineWorld = {
     azurite,
     panorama,
+    arm,
     kube,
     config,
     deps,
@@ -154,6 +174,7 @@ export async function startPipelineWorld(options: {
     },
     async stop() {
       await panorama.stop();
+      await arm.stop();
       for (const k of kube.values()) await k.stop();
       await azurite.stop();
     },

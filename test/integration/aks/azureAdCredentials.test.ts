@@ -156,6 +156,34 @@ describe('azureAd credentials via listClusterUserCredentials', () => {
     expect(w.k8s.requests).toHaveLength(0);
   });
 
+  it.each([
+    ['IPv4-mapped loopback over http', (port: number) => `http://[::ffff:127.0.0.1]:${port}`, 'http://'],
+    ['hex IPv4-mapped loopback over http', (port: number) => `http://[::ffff:7f00:1]:${port}`, 'http://'],
+    ['loopback over http', (port: number) => `http://127.0.0.1:${port}`, 'http://'],
+    ['credentials in the URL', (port: number) => `https://admin:pw-in-url@127.0.0.1:${port}`, 'credentials'],
+    ['a server that does not parse', () => 'https://aks aad.example', 'not a URL'],
+  ])('refuses an ARM kubeconfig naming %s before sending the Entra token', async (_, server, reason) => {
+    const w = await world();
+    const plain = await startKubernetesSimulator({ token: AKS_TOKEN, tls: false });
+    stops.push(plain);
+    const [cluster] = await w.aks.clusters.listClusters();
+    if (!cluster?.resourceId) throw new Error('no cluster discovered');
+    w.arm.setApiServer(cluster.resourceId, { url: server(Number(new URL(plain.url).port)) });
+
+    const err = await w.aks.services.listServices(cluster).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(AzureError);
+    expect((err as AzureError).kind).toBe(FailureKind.permanent);
+    expect((err as AzureError).message).toContain('Cluster "aks-aad"');
+    expect((err as AzureError).message).toContain('listClusterUserCredential');
+    expect((err as AzureError).message).toContain(reason);
+    expect(plain.requests).toHaveLength(0);
+    expect(w.k8s.requests).toHaveLength(0);
+    expect(w.credential.scopes.filter((s) => s.startsWith('6dae42f8'))).toHaveLength(0);
+    expect(secretsIn(err)).not.toContain(AKS_TOKEN);
+    expect(secretsIn(err)).not.toContain('pw-in-url');
+  });
+
   it('explains a missing Entra ID token', async () => {
     const k8s = await startKubernetesSimulator({ token: AKS_TOKEN });
     stops.push(k8s);

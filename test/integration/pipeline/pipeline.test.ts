@@ -204,6 +204,9 @@ describe('pipeline on Azurite and the simulators (Panorama itself as target)', (
 
   it('deleting the cluster unregisters all its tags and clears its state', async () => {
     world.panorama.seedTags([{ ip: '10.1.0.4', tags: ['owner.security-team'] }]);
+    world.arm.removeCluster(
+      `/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-${CLUSTER}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}`,
+    );
     const mapping = await handleResourceEvent(
       {
         id: 'evt-del',

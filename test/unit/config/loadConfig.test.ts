@@ -182,6 +182,11 @@ describe('checkServiceUrl', () => {
     ['http://localhost', undefined],
     ['http://[::1]:80', undefined],
     ['http://10.0.0.5', 'X: http:// is only allowed for loopback hosts; use https://'],
+    ['http://[::ffff:127.0.0.1]:80', 'X: http:// is only allowed for loopback hosts; use https://'],
+    ['http://[::ffff:7f00:1]', 'X: http:// is only allowed for loopback hosts; use https://'],
+    ['http://[0:0:0:0:0:ffff:7f00:1]', 'X: http:// is only allowed for loopback hosts; use https://'],
+    ['http://127.0.0.1.nip.io', 'X: http:// is only allowed for loopback hosts; use https://'],
+    ['https://u:p@p.example.net', 'X: must not contain credentials'],
     ['not a url', 'X: not a URL ("not a url")'],
   ])('%s', (url, expected) => {
     expect(checkServiceUrl('X', url)).toBe(expected);

@@ -56,7 +56,7 @@ function fakeDeps(): { deps: PipelineDeps; sent: Sent[]; logs: ReturnType<typeof
   const sent: Sent[] = [];
   const logs = memoryLogger('debug');
   const deps = {
-    clusters: { listClusters: async () => [CLUSTER] },
+    clusters: { listClusters: async () => [CLUSTER], confirmDeleted: async () => 'gone' as const },
     state: { listHeads: async () => [] },
     queues: {
       send: async (queue: string, body: unknown) => {
