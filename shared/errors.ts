@@ -7,7 +7,7 @@
  * | kind             | meaning                                            | queue handler does            |
  * |------------------|----------------------------------------------------|-------------------------------|
  * | `retryable`      | transient: timeouts, resets, 5xx, 429, "session timed out" | throws → host retries, then poison |
- * | `permanent`      | the request itself is wrong (400, malformed, bad input)  | records + logs, completes     |
+ * | `permanent`      | the request itself is wrong (400, malformed, bad input)  | recompute: records + completes (a delete throws); push: throws on a whole-call failure |
  * | `authentication` | credentials refused (HTTP 403 / code 403, 401)     | throws (work waits for a fixed key) |
  * | `conflict`       | optimistic-concurrency loss (409/412 on Table)     | re-reads and tries again      |
  *

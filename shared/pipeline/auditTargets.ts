@@ -239,7 +239,7 @@ export function auditDiff(
   }
   for (const [ip, have] of device) {
     const want = desired.get(ip);
-    const stale = have.filter((t) => isOwnedBy(t, managed) && !want?.has(t));
+    const stale = [...new Set(have)].filter((t) => isOwnedBy(t, managed) && !want?.has(t)).sort();
     if (stale.length) unregister.push({ ip, tags: stale });
   }
   return { register, unregister };

@@ -69,12 +69,13 @@ export interface RetirementPlan {
  */
 export function planRetirement(head: ClusterHead, resolved: ResolvedTargets): RetirementPlan {
   const now = new Set([...resolved.targets, ...resolved.disconnected]);
-  const candidates = [...new Set([...head.retiringTargets, ...head.targets])].filter((t) => !now.has(t));
-  if (now.size === 0 && candidates.length > 0) {
+  const retiring = [...new Set(head.retiringTargets)].filter((t) => !now.has(t));
+  const leaving = [...new Set(head.targets)].filter((t) => !now.has(t) && !retiring.includes(t));
+  if (now.size === 0 && leaving.length > 0) {
     return {
-      retiring: [...head.retiringTargets].filter((t) => !now.has(t)).sort(),
-      held: `the device groups resolve to no firewall; removal from ${candidates.length} targets is held`,
+      retiring: retiring.sort(),
+      held: `the device groups resolve to no firewall; removal from ${leaving.length} targets is held`,
     };
   }
-  return { retiring: candidates.sort() };
+  return { retiring: [...retiring, ...leaving].sort() };
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureError, FailureKind, KubernetesError } from '../../../shared/errors.js';
 import type { KubeService, ServiceSource } from '../../../shared/kubernetes/KubeService.js';
 import { auditTargets } from '../../../shared/pipeline/auditTargets.js';
+import { collectStatus, formatStatus } from '../../../shared/pipeline/collectStatus.js';
 import { handleResourceEvent } from '../../../shared/pipeline/handleResourceEvent.js';
 import type { PipelineDeps } from '../../../shared/pipeline/PipelineDeps.js';
 import type { PushOutcome } from '../../../shared/pipeline/pushTagDeltas.js';
@@ -97,6 +98,9 @@ describe('the audit and a cluster with no committed state yet', () => {
 
     const audits = await auditTargets(world.deps, { force: true });
     expect(audits.reduce((n, a) => n + a.unregistered, 0)).toBe(0);
+    const status = await collectStatus({ ...world.deps, monitored: [cluster] });
+    expect(status.clusters[0]?.synced).toBe(false);
+    expect(formatStatus(status)).toContain('never synced (first recompute failed)');
     expect(registeredObject(world.panorama)).toEqual({
       '10.40.0.1': [`aks.${cluster}.web`],
       '10.40.0.9': [`aks.${cluster}.legacy`, 'owner.security'],
@@ -245,9 +249,13 @@ describe('whole-call Panorama failures on a push', () => {
   });
 });
 
-/** A state store that is unreachable while `down` (as Table storage during a short outage). */
-class OutageStateStore extends ClusterStateStore {
+/**
+ * Table state as a struggling process sees it: unreachable while `down` (a short storage outage),
+ * and `beforeRowWrite` runs before each row write (to stall or break a recompute mid-write).
+ */
+class StrugglingStateStore extends ClusterStateStore {
   down = false;
+  beforeRowWrite: () => Promise<void> = async () => {};
   #check(): void {
     if (this.down)
       throw new AzureError('Table storage: connect ECONNREFUSED', { kind: FailureKind.retryable });
@@ -267,13 +275,16 @@ class OutageStateStore extends ClusterStateStore {
     generation: number,
     options?: Parameters<ClusterStateStore['writeIpTags']>[4],
   ) {
-    this.down = true;
-    setTimeout(() => {
-      this.down = false;
-    }, 2000);
+    await this.beforeRowWrite();
     this.#check();
     return super.writeIpTags(cluster, upserts, deletes, generation, options);
   }
+}
+
+function stateTable(world: PipelineWorld): TableClient {
+  return TableClient.fromConnectionString(world.azurite.connectionString, CLUSTER_STATE_TABLE, {
+    allowInsecureConnection: true,
+  });
 }
 
 describe('a storage outage of seconds during a recompute', () => {
@@ -290,10 +301,13 @@ describe('a storage outage of seconds during a recompute', () => {
   // Before the fix: the failure path could not release the lease, and every recompute was
   // `busy` until the lease expired (11 minutes).
   it('releases the lease once storage is back', async () => {
-    const table = TableClient.fromConnectionString(world.azurite.connectionString, CLUSTER_STATE_TABLE, {
-      allowInsecureConnection: true,
-    });
-    const flaky = new OutageStateStore(table);
+    const flaky = new StrugglingStateStore(stateTable(world));
+    flaky.beforeRowWrite = async () => {
+      flaky.down = true;
+      setTimeout(() => {
+        flaky.down = false;
+      }, 2000);
+    };
     await expect(world.recompute(cluster, { deps: { ...world.deps, state: flaky } })).rejects.toThrow(
       /ECONNREFUSED/,
     );
@@ -388,6 +402,9 @@ describe('a firewall that leaves the device group', () => {
     world.kube.get(cluster)?.addService(internalService('shop', 'api', ['10.46.0.2']));
     await world.recompute(cluster);
     await world.settle();
+    const before = await collectStatus({ ...world.deps, monitored: [cluster] });
+    expect(before.clusters[0]?.retiringTargets).toEqual(['0102']);
+    expect(formatStatus(before)).toContain('leaving target 0102');
     const audits = await auditTargets(world.deps, { force: true });
     expect(audits.find((a) => a.target === '0102')).toMatchObject({ status: 'audited', unregistered: 1 });
     expect(ownedTagsOf(world, cluster, '0102')).toEqual({});
@@ -396,6 +413,8 @@ describe('a firewall that leaves the device group', () => {
       '10.46.0.2': [`aks.${cluster}.api`],
     });
     expect((await world.deps.state.getHead(cluster))?.targets).toEqual(['0101']);
+    const after = await collectStatus({ ...world.deps, monitored: [cluster] });
+    expect(after.clusters[0]?.retiringTargets).toEqual([]);
   });
 
   it('holds the removal when the device groups resolve to no firewall at all', async () => {
@@ -406,29 +425,6 @@ describe('a firewall that leaves the device group', () => {
     expect(world.logs.lines.some((r) => r.message.includes('removal held'))).toBe(true);
   });
 });
-
-function stateTable(world: PipelineWorld): TableClient {
-  return TableClient.fromConnectionString(world.azurite.connectionString, CLUSTER_STATE_TABLE, {
-    allowInsecureConnection: true,
-  });
-}
-
-/** A state store whose row writes stall until `resume` opens (a recompute slowed down mid-write). */
-class StalledStateStore extends ClusterStateStore {
-  readonly reached = gate();
-  readonly resume = gate();
-  override async writeIpTags(
-    cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
-    generation: number,
-    options?: Parameters<ClusterStateStore['writeIpTags']>[4],
-  ) {
-    this.reached.open();
-    await this.resume.wait();
-    return super.writeIpTags(cluster, upserts, deletes, generation, options);
-  }
-}
 
 describe('a recompute that outlives its lease or its time', () => {
   let world: PipelineWorld;
@@ -456,11 +452,17 @@ describe('a recompute that outlives its lease or its time', () => {
   it('cannot write rows once its lease was taken over', async () => {
     const sim = world.kube.get(cluster);
     sim?.addService(internalService('shop', 'old', ['10.47.0.9']));
-    const stalled = new StalledStateStore(stateTable(world));
+    const stalled = new StrugglingStateStore(stateTable(world));
+    const reached = gate();
+    const resume = gate();
+    stalled.beforeRowWrite = async () => {
+      reached.open();
+      await resume.wait();
+    };
     const first = recomputeCluster(request(cluster), { ...world.deps, state: stalled }).catch(
       (err: Error) => err,
     );
-    await stalled.reached.wait();
+    await reached.wait();
     sim?.deleteService('shop', 'old');
     sim?.addService(internalService('shop', 'api', ['10.47.0.2']));
     const later = world.otherInstance();
@@ -472,7 +474,7 @@ describe('a recompute that outlives its lease or its time', () => {
     const committed = [...(await world.deps.state.readIpTags(cluster))];
     expect(committed.map(([ip]) => ip)).toContain('10.47.0.2');
     expect(committed.map(([ip]) => ip)).not.toContain('10.47.0.9');
-    stalled.resume.open();
+    resume.open();
     expect(await first).toBeInstanceOf(Error);
     expect([...(await world.deps.state.readIpTags(cluster))]).toEqual(committed);
   });

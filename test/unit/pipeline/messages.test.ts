@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { InputError } from '../../../shared/errors.js';
 import {
   chunkDeltaMessages,
   MAX_DELTA_MESSAGE_BYTES,
+  MAX_IPS_PER_DELTA_MESSAGE,
   parseDeltaMessage,
   parseRecomputeMessage,
   toWireDeltaMessage,
@@ -108,5 +110,115 @@ describe('ownerClusterOfTag', () => {
     ['aksx.a.b', undefined],
   ])('%s → %s', (tag, owner) => {
     expect(ownerClusterOfTag(tag)).toBe(owner);
+  });
+});
+
+describe('chunkDeltaMessages with long high-entropy tags', () => {
+  const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  /** A label tag of cluster aks-a with a 63-character value gzip cannot shrink much. */
+  const entropyTag = (seed: string) =>
+    `aks.aks-a.svc.label.${createHash('sha512').update(seed).digest('base64url').slice(0, 63)}`;
+  const bytesOf = (m: Parameters<typeof toWireDeltaMessage>[0]) =>
+    Buffer.byteLength(encodeMessage(toWireDeltaMessage(m)));
+  /** Every (ip, section, tag) pair of some deltas, sorted (duplicates kept). */
+  const pairsOf = (deltas: readonly TagDelta[]) =>
+    deltas
+      .flatMap((d) => [
+        ...d.register.map((t) => `${d.ip} register ${t}`),
+        ...d.unregister.map((t) => `${d.ip} unregister ${t}`),
+      ])
+      .sort();
+
+  it('splits one IP with 1,000 such tags across messages within the default budget', () => {
+    const tags = Array.from({ length: 1000 }, (_, i) => entropyTag(`t${i}`)).sort();
+    const input: TagDelta[] = [{ ip: '10.0.0.1', register: tags.slice(0, 700), unregister: tags.slice(700) }];
+    const messages = chunkDeltaMessages(header, input);
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) {
+      expect(bytesOf(m)).toBeLessThanOrEqual(MAX_DELTA_MESSAGE_BYTES);
+      expect(m.deltas.map((d) => d.ip)).toEqual(['10.0.0.1']);
+      expect(parseDeltaMessage(decodeMessage(encodeMessage(toWireDeltaMessage(m))))).toEqual(m);
+    }
+    expect(pairsOf(messages.flatMap((m) => m.deltas))).toEqual(pairsOf(input));
+  });
+
+  it('keeps the IPs around a huge delta in their own messages, in order', () => {
+    const big: TagDelta = {
+      ip: '10.0.0.2',
+      register: Array.from({ length: 300 }, (_, i) => entropyTag(`b${i}`)).sort(),
+      unregister: [],
+    };
+    const input = [delta(1, 2), big, delta(3, 2)];
+    const messages = chunkDeltaMessages(header, input, 4096);
+    expect(messages.length).toBeGreaterThan(3);
+    expect(messages[0]?.deltas).toEqual([input[0]]);
+    expect(messages.at(-1)?.deltas).toEqual([input[2]]);
+    expect(messages.slice(1, -1).every((m) => m.deltas.length === 1 && m.deltas[0]?.ip === '10.0.0.2')).toBe(
+      true,
+    );
+    expect(pairsOf(messages.flatMap((m) => m.deltas))).toEqual(pairsOf(input));
+  });
+
+  it('refuses a single pair that cannot fit the budget', () => {
+    const input: TagDelta[] = [{ ip: '10.0.0.1', register: [entropyTag('x')], unregister: [] }];
+    expect(() => chunkDeltaMessages(header, input, 100)).toThrow(InputError);
+    expect(() => chunkDeltaMessages(header, input, 100)).toThrow(
+      /10\.0\.0\.1 does not fit in one queue message/,
+    );
+  });
+
+  it('returns no message for no deltas', () => {
+    expect(chunkDeltaMessages(header, [])).toEqual([]);
+  });
+
+  it('defaults to 1,000 IPs per message', () => {
+    expect(MAX_IPS_PER_DELTA_MESSAGE).toBe(1000);
+  });
+
+  it('property: every message fits the budget and the IP limit; the pairs are exactly the input pairs', () => {
+    const value = fc.string({ unit: fc.constantFrom(...ALNUM), minLength: 63, maxLength: 63 });
+    const tag = value.map((v) => `aks.aks-a.svc.label.${v}`);
+    const oneDelta = fc.record({
+      tags: fc.oneof(
+        { weight: 3, arbitrary: fc.uniqueArray(tag, { maxLength: 5 }) },
+        { weight: 1, arbitrary: fc.uniqueArray(tag, { minLength: 100, maxLength: 300 }) },
+      ),
+      cut: fc.nat(),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat({ max: 65_535 }), { maxLength: 12 }),
+        fc.array(oneDelta, { minLength: 12, maxLength: 12 }),
+        fc.integer({ min: 1024, max: 4096 }),
+        fc.integer({ min: 1, max: 6 }),
+        (ids, shapes, maxBytes, maxIps) => {
+          const input: TagDelta[] = [...ids]
+            .sort((a, b) => a - b)
+            .map((id, k) => {
+              const { tags, cut } = shapes[k] ?? { tags: [], cut: 0 };
+              const sorted = [...tags].sort();
+              const r = cut % (sorted.length + 1);
+              return {
+                ip: `10.0.${id >> 8}.${id & 255}`,
+                register: sorted.slice(0, r),
+                unregister: sorted.slice(r),
+              };
+            });
+          const messages = chunkDeltaMessages(header, input, maxBytes, maxIps);
+          for (const m of messages) {
+            expect(bytesOf(m)).toBeLessThanOrEqual(maxBytes);
+            expect(m.deltas.length).toBeGreaterThan(0);
+            expect(m.deltas.length).toBeLessThanOrEqual(maxIps);
+            expect(new Set(m.deltas.map((d) => d.ip)).size).toBeLessThanOrEqual(maxIps);
+            expect({ ...m, deltas: [] }).toEqual({ ...header, deltas: [] });
+          }
+          const out = messages.flatMap((m) => m.deltas);
+          expect(pairsOf(out)).toEqual(pairsOf(input));
+          // IP order is kept, and an IP's pieces are adjacent.
+          expect([...new Set(out.map((d) => d.ip))]).toEqual(input.map((d) => d.ip));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
