@@ -112,7 +112,8 @@ export class MemoryTable {
       },
       async submitTransaction(actions: [string, Entity, ...unknown[]][]) {
         for (const [op, e] of actions) {
-          if (op === 'delete' && !self.#rows.has(self.#key(e.partitionKey, e.rowKey))) throw notFound();
+          const exists = self.#rows.has(self.#key(e.partitionKey, e.rowKey));
+          if ((op === 'delete' || op === 'update') && !exists) throw notFound();
           if (op === 'create' && self.#rows.has(self.#key(e.partitionKey, e.rowKey))) throw conflict();
         }
         for (const [op, e] of actions) {

@@ -3,6 +3,7 @@ import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import { describeError } from '../shared/errors.js';
 import type { QueueFunctionSpec } from '../shared/functionSpecs.js';
 import type { Logger } from '../shared/logger.js';
+import { messageDisposition } from '../shared/queues/messageDisposition.js';
 import type { Invoker } from './Invoker.js';
 import type { QueueHostSettings } from './loadHostSettings.js';
 import { MIN_POLLING_INTERVAL_MS } from './loadHostSettings.js';
@@ -236,13 +237,10 @@ export class QueueListener {
         fields: { queue: this.queueName, messageId: message.messageId },
       });
       await renewal.stop();
-      if (result.ok) {
-        await this.#delete(message);
-      } else if (message.dequeueCount >= settings.maxDequeueCount) {
-        await this.#moveToPoison(message);
-      } else {
-        await this.#release(message);
-      }
+      const disposition = messageDisposition(result.ok, message.dequeueCount, settings.maxDequeueCount);
+      if (disposition === 'complete') await this.#delete(message);
+      else if (disposition === 'poison') await this.#moveToPoison(message);
+      else await this.#release(message);
     } catch (err) {
       logger.error('Queue message could not be completed', {
         function: spec.name,

@@ -1,15 +1,19 @@
 /**
  * The one error family of aks-panorama-sync.
  *
- * Every failure the service raises is a {@link SyncError} carrying a {@link FailureKind}, which decides
- * what the pipeline does with it:
+ * Every failure the service raises is a {@link SyncError} carrying a {@link FailureKind}:
  *
- * | kind             | meaning                                            | queue handler does            |
- * |------------------|----------------------------------------------------|-------------------------------|
- * | `retryable`      | transient: timeouts, resets, 5xx, 429, "session timed out" | throws → host retries, then poison |
- * | `permanent`      | the request itself is wrong (400, malformed, bad input)  | recompute: records + completes (a delete throws); push: throws on a whole-call failure |
- * | `authentication` | credentials refused (HTTP 403 / code 403, 401)     | throws (work waits for a fixed key) |
- * | `conflict`       | optimistic-concurrency loss (409/412 on Table)     | re-reads and tries again      |
+ * | kind             | meaning                                                   |
+ * |------------------|-----------------------------------------------------------|
+ * | `retryable`      | transient: timeouts, resets, 5xx, 429, "session timed out" |
+ * | `permanent`      | the request itself is wrong (400, malformed, bad input)   |
+ * | `authentication` | credentials refused (HTTP 403 / code 403, 401)            |
+ * | `conflict`       | optimistic-concurrency loss (409/412 on Table)            |
+ *
+ * What a failure does to a queue message is one rule, `messageDisposition` in
+ * `shared/queues/messageDisposition.ts`: a step that throws is retried, then poisoned. Steps choose
+ * by kind whether to throw: a recompute records a permanent failure and returns (a delete always
+ * throws); a push throws on any failure of a whole call and records per-entry rejections.
  *
  * Messages never contain secrets: callers build them from names, URLs without credentials and counts.
  */
@@ -166,12 +170,6 @@ export function classify(err: unknown): FailureKind {
   if (typeof status === 'number') return classifyHttpStatus(status);
   if (e.cause !== undefined && e.cause !== err) return classify(e.cause);
   return FailureKind.permanent;
-}
-
-/** True when the failure should be retried (by the queue host or a local backoff loop). */
-export function isRetryable(err: unknown): boolean {
-  const kind = classify(err);
-  return kind === FailureKind.retryable || kind === FailureKind.conflict;
 }
 
 /** Normalises anything thrown into an `Error`. */

@@ -1,5 +1,6 @@
 import { describeError, InputError } from '../errors.js';
 import { decodeMessage } from '../queues/MessageQueues.js';
+import { messageDisposition } from '../queues/messageDisposition.js';
 import { DELTA_QUEUE, poisonQueueName } from '../queues/queueNames.js';
 import { parseDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
@@ -44,9 +45,8 @@ export async function drainDeltaQueue(
         result.pushed.push(outcome);
         await deps.queues.delete(DELTA_QUEUE, m);
       } catch (err) {
-        // As the host does: retried until `maxDequeueCount`, except a message that cannot be read.
-        const malformed = err instanceof InputError;
-        if (malformed || m.dequeueCount >= options.maxDequeueCount) {
+        const unreadable = err instanceof InputError;
+        if (messageDisposition(false, m.dequeueCount, options.maxDequeueCount, { unreadable }) === 'poison') {
           await deps.queues.sendText(poison, m.messageText);
           await deps.queues.delete(DELTA_QUEUE, m);
           result.poisoned++;
