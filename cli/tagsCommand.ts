@@ -7,7 +7,12 @@ import type { KubeService } from '../shared/kubernetes/KubeService.js';
 import { parseLabelSelector } from '../shared/selectors/parseLabelSelector.js';
 import { computeIpTags } from '../shared/tags/computeIpTags.js';
 import { ipTagMapToJson } from '../shared/tags/IpTagMap.js';
-import { TAG_NAME_PART } from '../shared/tags/tagForms.js';
+import {
+  invalidClusterNameMessage,
+  invalidSelectorNameMessage,
+  isClusterName,
+  isSelectorName,
+} from '../shared/tags/tagGrammar.js';
 import { type CliIo, type Command, ExitCode, readAll } from './CliIo.js';
 
 const USAGE = 'tags --cluster NAME [--selector NAME=SELECTOR]... [--live] [FILE]';
@@ -47,10 +52,8 @@ function parseSelectorArg(arg: string, seen: Set<string>): NamedSelector {
   if (eq <= 0) throw new UsageError(`--selector expects NAME=SELECTOR, got ${JSON.stringify(arg)}`);
   const name = arg.slice(0, eq);
   const source = arg.slice(eq + 1);
-  if (!TAG_NAME_PART.test(name))
-    throw new UsageError(
-      `invalid --selector name ${JSON.stringify(name)}: expected 1-63 letters, digits, "-" or "_", starting with a letter or digit`,
-    );
+  if (!isSelectorName(name))
+    throw new UsageError(invalidSelectorNameMessage(JSON.stringify(name), '--selector name'));
   if (seen.has(name)) throw new UsageError(`--selector name "${name}" is given twice`);
   seen.add(name);
   try {
@@ -94,10 +97,7 @@ function parseArgs(args: readonly string[]): TagsArgs {
   }
   if (help) return { cluster: '', selectors, live, help };
   if (cluster === undefined) throw new UsageError('missing --cluster NAME');
-  if (!TAG_NAME_PART.test(cluster))
-    throw new UsageError(
-      `invalid cluster name ${JSON.stringify(cluster)}: expected 1-63 letters, digits, "-" or "_", starting with a letter or digit`,
-    );
+  if (!isClusterName(cluster)) throw new UsageError(invalidClusterNameMessage(JSON.stringify(cluster)));
   if (live && file !== undefined) throw new UsageError('give either --live or FILE, not both');
   return { cluster, selectors, live, help, ...(file === undefined ? {} : { file }) };
 }

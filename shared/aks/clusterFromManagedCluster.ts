@@ -1,5 +1,6 @@
 import type { ManagedCluster } from '@azure/arm-containerservice';
 import type { ClusterConfig } from '../config/loadConfig.js';
+import { isClusterName } from '../tags/tagGrammar.js';
 import { parseClusterResourceId } from './parseClusterResourceId.js';
 
 /** The fields of an ARM `ManagedCluster` that discovery reads. */
@@ -14,7 +15,6 @@ export type DiscoveredCluster =
   | { kind: 'cluster'; cluster: ClusterConfig }
   | { kind: 'invalid'; problem: string };
 
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const BAD_DEVICE_GROUP = /["'<>&\u0000-\u001f\u007f]|\s{2}/;
 
@@ -57,7 +57,7 @@ export function clusterFromManagedCluster(
   if (!mc.id || !parts)
     return { kind: 'invalid', problem: `managed cluster with unexpected resource ID "${mc.id}"` };
   const name = mc.name ?? parts.name;
-  if (!CLUSTER_NAME.test(name))
+  if (!isClusterName(name))
     return { kind: 'invalid', problem: `${mc.id}: cluster name "${name}" is not usable in tags` };
   const { deviceGroups, problems } = deviceGroupsFromTag(value);
   if (problems.length > 0)

@@ -2,6 +2,13 @@ import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { registerSecret } from '../logger.js';
 import { type LabelSelector, parseLabelSelector } from '../selectors/parseLabelSelector.js';
+import {
+  invalidClusterNameMessage,
+  invalidSelectorNameMessage,
+  isClusterName,
+  isSelectorName,
+  selectorBudgetProblem,
+} from '../tags/tagGrammar.js';
 import { checkServiceUrl } from './checkServiceUrl.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
 
@@ -118,14 +125,14 @@ export const STORAGE_IDENTITY_SETTINGS = [
 /** Default reconcile schedule: every 5 minutes. */
 export const DEFAULT_RECONCILE_SCHEDULE = '0 */5 * * * *';
 
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const SELECTOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const clusterSchema = z
   .object({
-    name: z.string().regex(CLUSTER_NAME, 'an AKS cluster name: 1-63 letters, digits, "-" or "_"'),
+    name: z.string().refine(isClusterName, {
+      error: (issue) => invalidClusterNameMessage(quoteSetting(String(issue.input))),
+    }),
     subscriptionId: z.string().regex(UUID, 'a subscription GUID').optional(),
     resourceGroup: z.string().min(1).max(90).optional(),
     nodeResourceGroup: z.string().min(1).max(90).optional(),
@@ -147,7 +154,9 @@ const clusterSchema = z
       .array(
         z
           .object({
-            name: z.string().regex(SELECTOR_NAME, 'a selector name: letters, digits, "-" or "_"'),
+            name: z.string().refine(isSelectorName, {
+              error: (issue) => invalidSelectorNameMessage(quoteSetting(String(issue.input))),
+            }),
             selector: z.string().min(1),
           })
           .strict(),
@@ -335,11 +344,8 @@ function toCluster(
   const seen = new Set<string>();
   for (const s of input.labelSelectors) {
     if (seen.has(s.name)) problems.push(`${where}.labelSelectors: selector name "${s.name}" is used twice`);
-    if (`aks_${s.name}.${input.name}.`.length > 118) {
-      problems.push(
-        `${where}.labelSelectors "${s.name}": selector and cluster names together exceed 112 characters, so shortened tags would lose the cluster name`,
-      );
-    }
+    const budget = selectorBudgetProblem(s.name, input.name);
+    if (budget !== undefined) problems.push(`${where}.labelSelectors "${s.name}": ${budget}`);
     seen.add(s.name);
     const selector = parseSelectorOrReport(s.name, s.selector, where, problems);
     if (selector) labelSelectors.push({ name: s.name, source: s.selector, selector });

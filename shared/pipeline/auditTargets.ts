@@ -3,12 +3,11 @@ import { describeError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
 import type { IpTagEntry } from '../panorama/PanoramaApi.js';
 import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateStore.js';
-import { OWNED_TAG_PREFIXES } from '../tags/IpTagMap.js';
+import { isOwnedBy, OWNED_TAG_PREFIXES } from '../tags/tagGrammar.js';
 import { hasCommittedState, isLeased, planRetirement } from './clusterHead.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 import { targetOptions } from './pushTagDeltas.js';
 import { resolveTargets } from './resolveTargets.js';
-import { isOwnedBy } from './tagOwnership.js';
 
 /** What the audit did on one target. */
 export interface AuditOutcome {

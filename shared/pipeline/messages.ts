@@ -4,8 +4,8 @@ import type { TagDelta } from '../diff/TagDelta.js';
 import { InputError } from '../errors.js';
 import { encodeMessage } from '../queues/MessageQueues.js';
 import { normalizeIp } from '../tags/normalizeIp.js';
+import { ownerClusterOfTag } from '../tags/tagGrammar.js';
 import { tagProblem } from '../tags/tagProblem.js';
-import { ownerClusterOfTag } from './tagOwnership.js';
 
 /** Encoded delta messages stay at or below this size (the queue limit is 64 KiB). */
 export const MAX_DELTA_MESSAGE_BYTES = 48 * 1024;

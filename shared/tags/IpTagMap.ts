@@ -5,9 +5,6 @@
  */
 export type IpTagMap = ReadonlyMap<string, readonly string[]>;
 
-/** The owned-tag prefixes: the service only ever unregisters tags starting with one of these. */
-export const OWNED_TAG_PREFIXES = ['aks.', 'aks_'] as const;
-
 /** Prints an {@link IpTagMap} as a plain JSON object with IPs in sorted order. */
 export function ipTagMapToJson(map: IpTagMap): Record<string, string[]> {
   const out: Record<string, string[]> = {};

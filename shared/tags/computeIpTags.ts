@@ -5,9 +5,18 @@ import { matchesSelector } from '../selectors/matchesSelector.js';
 import type { IpTagMap } from './IpTagMap.js';
 import { isInternalLoadBalancer } from './isInternalLoadBalancer.js';
 import { isCanonicalIpv4, normalizeIp } from './normalizeIp.js';
-import { MAX_TAG_LENGTH, shortenTag } from './shortenTag.js';
+import { shortenTag } from './shortenTag.js';
 import type { TagIssue } from './TagIssue.js';
-import { labelTag, selectorTag, serviceTag, TAG_NAME_PART } from './tagForms.js';
+import {
+  invalidClusterNameMessage,
+  invalidSelectorNameMessage,
+  isClusterName,
+  isSelectorName,
+  labelTag,
+  MAX_TAG_LENGTH,
+  selectorTag,
+  serviceTag,
+} from './tagGrammar.js';
 import { tagProblem } from './tagProblem.js';
 
 /** Input of {@link computeIpTags}. */
@@ -120,15 +129,9 @@ export function computeIpTags(
   options: ComputeIpTagsOptions,
 ): ComputeIpTagsResult {
   const { cluster, selectors } = options;
-  if (typeof cluster !== 'string' || !TAG_NAME_PART.test(cluster))
-    throw new InputError(
-      `invalid cluster name ${q(String(cluster))}: expected 1-63 letters, digits, "-" or "_", starting with a letter or digit`,
-    );
+  if (!isClusterName(cluster)) throw new InputError(invalidClusterNameMessage(q(String(cluster))));
   for (const s of selectors) {
-    if (typeof s.name !== 'string' || !TAG_NAME_PART.test(s.name))
-      throw new InputError(
-        `invalid selector name ${q(String(s.name))}: expected 1-63 letters, digits, "-" or "_", starting with a letter or digit`,
-      );
+    if (!isSelectorName(s.name)) throw new InputError(invalidSelectorNameMessage(q(String(s.name))));
   }
 
   const issues: TagIssue[] = [];

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IpTagEntry } from '../../../shared/panorama/PanoramaApi.js';
 import { auditDiff } from '../../../shared/pipeline/auditTargets.js';
-import { isOwnedBy } from '../../../shared/pipeline/tagOwnership.js';
+import { isOwnedBy } from '../../../shared/tags/tagGrammar.js';
 
 type Tags = Record<string, string[]>;
 

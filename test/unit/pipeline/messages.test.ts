@@ -12,8 +12,8 @@ import {
   parseRecomputeMessage,
   toWireDeltaMessage,
 } from '../../../shared/pipeline/messages.js';
-import { ownerClusterOfTag } from '../../../shared/pipeline/tagOwnership.js';
 import { decodeMessage, encodeMessage } from '../../../shared/queues/MessageQueues.js';
+import { ownerClusterOfTag } from '../../../shared/tags/tagGrammar.js';
 
 const header = { v: 1 as const, cluster: 'aks-a', target: 'panorama', generation: 3 };
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isInternalLoadBalancer } from '../../../shared/tags/isInternalLoadBalancer.js';
-import { MAX_TAG_LENGTH, shortenTag } from '../../../shared/tags/shortenTag.js';
-import { labelTag, selectorTag, serviceTag } from '../../../shared/tags/tagForms.js';
+import { shortenTag } from '../../../shared/tags/shortenTag.js';
+import { labelTag, MAX_TAG_LENGTH, selectorTag, serviceTag } from '../../../shared/tags/tagGrammar.js';
 import { tagProblem } from '../../../shared/tags/tagProblem.js';
 
 /** The rule of design §4, computed independently: first 118 characters, "-", 8 hex of SHA-256. */
