@@ -87,7 +87,7 @@ async function measure(
 }
 
 /**
- * Design §7, event → tags through the local host: the real functions from `dist/functions` run by
+ * Target of docs/benchmarks.md, event → tags through the local host: the real functions from `dist/functions` run by
  * `startLocalHost` (queue semantics of `host.json`, Event Grid webhook) on Azurite, a Kubernetes
  * simulator with 200 internal Services and a Panorama simulator with a device group of two
  * firewalls. Each round adds a Service, posts a `loadBalancers/write` event to the webhook and polls

@@ -180,7 +180,7 @@ async function pushFigures(
 }
 
 /**
- * Design §7 through the real pipeline: `recomputeCluster` for `count` internal Services × 5 labels
+ * The targets of docs/benchmarks.md through the real pipeline: `recomputeCluster` for `count` internal Services × 5 labels
  * served by the Kubernetes simulator (pages of 500), tags for a device group of two firewalls (two
  * targets), queues on Azurite. The first recompute (every IP new) and an unchanged one run in child
  * processes (memory measured alone); the floor is `JSON.parse` of the same ServiceList text.

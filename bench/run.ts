@@ -8,7 +8,7 @@ import { formatSummary, summarize } from './summary.js';
 /**
  * `npm run bench`: runs every `*Bench.js` module beside this file (or those whose names start with an
  * argument: `node dist/bench/run.js pipeline latency`), prints their figures, then a summary of the
- * design §7 targets (measured value, floor or naive counterpart, ratio, whether the target holds),
+ * targets of docs/benchmarks.md (measured value, floor or naive counterpart, ratio, whether the target holds),
  * and writes everything to `bench/results/latest.json` and a dated copy `bench/results/<date>.json`
  * for comparison over time. Benchmarks print; they never fail on a timing.
  */
@@ -38,7 +38,8 @@ for (const file of files) {
 }
 
 const summary = summarize(sections);
-if (summary.length > 0) process.stdout.write(`\n== summary (design §7)\n${formatSummary(summary)}\n`);
+if (summary.length > 0)
+  process.stdout.write(`\n== summary (targets of docs/benchmarks.md)\n${formatSummary(summary)}\n`);
 
 const cpuList = cpus();
 const results = {

@@ -1,6 +1,6 @@
 import type { BenchSection } from './BenchSection.js';
 
-/** One design §7 target with what this run measured. */
+/** One target of docs/benchmarks.md with what this run measured. */
 export interface SummaryRow {
   target: string;
   measured: string;
@@ -22,7 +22,7 @@ const num = (f: Figures, k: string): number | undefined =>
 const fmt = (n: number, digits = 2): string => String(Math.round(n * 10 ** digits) / 10 ** digits);
 
 /**
- * Maps the figures of a run to the targets of design §7. Rows whose sections did not run are left
+ * Maps the figures of a run to the targets of docs/benchmarks.md. Rows whose sections did not run are left
  * out. Benchmarks never fail on a target: `holds` is reported, not asserted.
  */
 export function summarize(sections: readonly BenchSection[]): SummaryRow[] {
@@ -125,7 +125,7 @@ export function summarize(sections: readonly BenchSection[]): SummaryRow[] {
 
 /** The summary as an aligned text table. */
 export function formatSummary(rows: readonly SummaryRow[]): string {
-  const header = ['design §7 target', 'measured', 'floor / naive counterpart', 'ratio', 'holds'];
+  const header = ['target (docs/benchmarks.md)', 'measured', 'floor / naive counterpart', 'ratio', 'holds'];
   const table = [
     header,
     ...rows.map((r) => [r.target, r.measured, r.counterpart, r.ratio, r.holds ? 'yes' : 'NO']),

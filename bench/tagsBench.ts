@@ -83,7 +83,7 @@ async function fiftyThousand(figures: BenchSection['figures']): Promise<void> {
 }
 
 /**
- * Design §7: `computeIpTags` for 10,000 internal Services × 5 labels against `JSON.parse` of the
+ * Target of docs/benchmarks.md: `computeIpTags` for 10,000 internal Services × 5 labels against `JSON.parse` of the
  * same List (compact JSON, as the API server sends it; medians of several runs), the unchanged
  * recompute (0 deltas), and 50,000 Services with the process memory while text, objects and
  * two results are all held. `computeIpTags…` runs right after the parse and so also pays the

@@ -24,7 +24,7 @@ export interface ArmConnection {
  *
  * Pointing the SDK at a simulator: the client takes `endpoint` and `tlsOptions.ca`, so the simulator
  * serves HTTPS with a test CA and the SDK pipeline runs unchanged, including the bearer-token
- * policy (which refuses plain-HTTP URLs, azure-platform.md §4.2). No policy is removed and no HTTP
+ * policy (which refuses plain-HTTP URLs). No policy is removed and no HTTP
  * client is faked. The token scope follows the endpoint (`<endpoint>/.default`), which is right for
  * sovereign clouds and ignored by simulators.
  */

@@ -135,7 +135,7 @@ export function parsePanResponse(body: string): PanResponse | undefined {
 /**
  * True when a per-entry message only says the change was already in place: on register a message
  * ending in `already exists, ignore`; on unregister one containing `does not exist, ignore`
- * (covers `… does not exist, ignore unreg`). See panos-xml-api.md §2.6 and open uncertainty 1.
+ * (covers `… does not exist, ignore unreg`). The exact wording of the device is not captured: see `test/fixtures/panorama/README.md`.
  */
 export function isIdempotentEntryMessage(section: UidSection, message: string): boolean {
   const m = message.trim().toLowerCase();

@@ -106,7 +106,7 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /**
- * Computes the IP tags of one cluster's Services (design §4), purely.
+ * Computes the IP tags of one cluster's Services (forms and budget in `shared/tags/tagGrammar.ts`), purely.
  *
  * A Service is eligible when `spec.type` is `LoadBalancer`, the annotation
  * `service.beta.kubernetes.io/azure-load-balancer-internal` is `true` (any case) and it has at least

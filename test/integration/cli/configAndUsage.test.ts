@@ -22,7 +22,7 @@ import {
   type WorldCluster,
 } from '../../helpers/pipelineWorld.js';
 
-/** The command line's contract for usage and configuration (design §5), run as the compiled bin. */
+/** The command line's contract for usage and configuration (README: configuration and command line), run as the compiled bin. */
 
 const COMMANDS = ['tags', 'reconcile', 'replay-poison', 'status', 'dev'];
 const API_KEY = 'LUFRPT1-not-a-real-key-0123456789abcdef==';

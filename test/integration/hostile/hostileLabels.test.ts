@@ -22,7 +22,7 @@ import {
 /**
  * Services whose labels would break XML or PAN-OS tag rules, run through the whole pipeline
  * (Kubernetes simulator → recompute on Azurite → delta queue → PanoramaClient → Panorama
- * simulator), with a proxy keeping the raw bytes of every request (design §3 invariant 8, §4).
+ * simulator), with a proxy keeping the raw bytes of every request (bad input never reaches Panorama unescaped: docs/architecture.md, invariant 8).
  */
 
 const CLUSTER = 'aks-h';

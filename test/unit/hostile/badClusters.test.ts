@@ -9,7 +9,7 @@ import { loadConfig } from '../../../shared/config/loadConfig.js';
 import { ConfigError } from '../../../shared/errors.js';
 
 /**
- * Bad `CLUSTERS` JSON (design §5: "every problem is reported in one error that names each bad
+ * Bad `CLUSTERS` JSON (README, configuration: "every problem is reported in one error that names each bad
  * setting") through loadConfig and through `reconcile`: one error, every problem listed, each
  * naming the entry and field, hostile text unable to forge lines, bounded in size, no stack trace.
  */

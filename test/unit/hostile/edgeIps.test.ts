@@ -5,7 +5,7 @@ import { ipTagMapToJson } from '../../../shared/tags/IpTagMap.js';
 import { normalizeIp } from '../../../shared/tags/normalizeIp.js';
 
 /**
- * Invalid and edge IPs in `status.loadBalancer.ingress[].ip` (design §4, normalizeIp's contract):
+ * Invalid and edge IPs in `status.loadBalancer.ingress[].ip` (normalizeIp's contract):
  * each is canonicalised or refused with a reason naming Service, cluster and IP; the Service's
  * other, valid IPs and the other Services are still tagged.
  */

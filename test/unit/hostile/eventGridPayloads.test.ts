@@ -8,7 +8,7 @@ import { parseRecomputeMessage } from '../../../shared/pipeline/messages.js';
 import type { PipelineDeps } from '../../../shared/pipeline/PipelineDeps.js';
 
 /**
- * Hostile Event Grid payloads handed to the event handler directly (design §3 invariant 8): each
+ * Hostile Event Grid payloads handed to the event handler directly (docs/architecture.md, invariant 8): each
  * one is rejected with a reason or ignored, nothing throws, and every recompute request that does
  * get enqueued is a message the `cluster-recompute` consumer accepts.
  */

@@ -5,7 +5,7 @@ import { shortenTag } from '../../../shared/tags/shortenTag.js';
 import { labelTag, MAX_TAG_LENGTH, selectorTag, serviceTag } from '../../../shared/tags/tagGrammar.js';
 import { tagProblem } from '../../../shared/tags/tagProblem.js';
 
-/** The rule of design §4, computed independently: first 118 characters, "-", 8 hex of SHA-256. */
+/** The shortening rule, computed independently: first 118 characters, "-", 8 hex of SHA-256. */
 function expectedShort(tag: string): string {
   return `${tag.slice(0, 118)}-${createHash('sha256').update(Buffer.from(tag, 'utf8')).digest('hex').slice(0, 8)}`;
 }
