@@ -136,6 +136,30 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
+/** Node/OpenSSL codes of a failed TLS certificate verification. */
+const TLS_VERIFICATION_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * True when a Node error code says the peer's certificate was not trusted (or TLS itself failed:
+ * `ERR_SSL_*`, `ERR_TLS_*`). One list for every adapter (Panorama, Kubernetes).
+ */
+export function isTlsFailureCode(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  return TLS_VERIFICATION_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_');
+}
+
 /**
  * Classifies an HTTP status the way the Azure SDK retry policies do: 408, 429 and 5xx except
  * 501/505 are retryable; 401/403 are authentication; 409/412 are conflicts; the rest is permanent.

@@ -1,4 +1,4 @@
-import { classify, classifyHttpStatus, FailureKind, KubernetesError } from '../errors.js';
+import { classify, classifyHttpStatus, FailureKind, isTlsFailureCode, KubernetesError } from '../errors.js';
 import { redact } from '../logger.js';
 
 /** Who was called and how, for error messages. */
@@ -9,21 +9,6 @@ export interface KubeCallContext {
   /** Server and CA came from ARM `listClusterUserCredential`. */
   endpointFromArm?: boolean;
 }
-
-const TLS_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'EPROTO',
-]);
 
 function withoutQueries(text: string): string {
   return text.replace(/(https?:\/\/[^\s?]+)\?\S*/g, '$1');
@@ -71,9 +56,7 @@ export function kubeRetryAfter(err: unknown): string | undefined {
 /** True for certificate-verification and handshake failures. */
 export function isTlsFailure(err: unknown): boolean {
   const code = errorCode(err);
-  return (
-    code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
-  );
+  return isTlsFailureCode(code) || code === 'EPROTO';
 }
 
 /** How a failed Kubernetes call should be handled (410 is handled by the caller: relist). */

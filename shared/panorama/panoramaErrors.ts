@@ -3,6 +3,7 @@ import {
   classifyHttpStatus,
   FailureKind,
   FirewallNotConnectedError,
+  isTlsFailureCode,
   PanoramaAuthError,
   PanoramaError,
 } from '../errors.js';
@@ -28,19 +29,6 @@ export const RETRYABLE_CODES: ReadonlySet<number> = new Set([2, 3, 4, 5, 11, 22]
  * `msg/line`). Matched only when the call had a `target`.
  */
 export const NOT_CONNECTED_PATTERN = /\bnot connected\b|\bdisconnected\b/i;
-
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED', 'ESOCKETTIMEDOUT']);
 
@@ -114,7 +102,7 @@ export function errorFromTransport(err: unknown, ctx: CallContext, timeoutMs: nu
     typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
   const original = redact(typeof e?.message === 'string' ? e.message : String(err));
   const cause = Object.assign(new Error(original), code ? { code } : {});
-  if (code && TLS_CODES.has(code)) {
+  if (isTlsFailureCode(code)) {
     return new PanoramaError(
       `TLS verification of Panorama failed (${where(ctx)}): ${code}; set PANORAMA_CA_CERT to the CA that signed its certificate`,
       { kind: FailureKind.permanent, cause, details: details(ctx, { code }) },

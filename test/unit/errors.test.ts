@@ -5,6 +5,7 @@ import {
   classifyHttpStatus,
   FailureKind,
   FirewallNotConnectedError,
+  isTlsFailureCode,
   PanoramaAuthError,
 } from '../../shared/errors.js';
 
@@ -65,5 +66,23 @@ describe('classify', () => {
     expect(err.message).toContain('A: missing');
     expect(err.message).toContain('B: bad');
     expect(err.problems).toEqual(['A: missing', 'B: bad']);
+  });
+});
+
+describe('isTlsFailureCode (one list for every adapter)', () => {
+  it.each([
+    ['SELF_SIGNED_CERT_IN_CHAIN', true],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', true],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', true],
+    ['CERT_HAS_EXPIRED', true],
+    ['CERT_REJECTED', true],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', true],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', true],
+    ['ECONNREFUSED', false],
+    ['ETIMEDOUT', false],
+    ['EPROTO', false],
+    [undefined, false],
+  ] as const)('%s → %s', (code, expected) => {
+    expect(isTlsFailureCode(code)).toBe(expected);
   });
 });
