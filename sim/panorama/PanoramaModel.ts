@@ -137,6 +137,12 @@ export class PanoramaModel {
     if (!this.#tables.has(serial)) this.#tables.set(serial, new Map());
   }
 
+  /** Moves a managed firewall (keeping its table, connection and hostname) to another device group. */
+  moveFirewall(serial: string, deviceGroup: string): void {
+    if (!this.#firewalls.has(serial)) throw new Error(`simulator: unknown firewall ${serial}`);
+    this.addFirewall(deviceGroup, serial);
+  }
+
   /** Marks a firewall connected or disconnected. */
   setConnected(serial: string, connected: boolean): void {
     const fw = this.#firewalls.get(serial);

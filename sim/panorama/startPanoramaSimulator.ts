@@ -15,7 +15,10 @@ import { seededRandom } from './seededRandom.js';
 
 /**
  * A fault the simulator can inject into a call:
- * - `http-500` / `http-502` / `http-503`: that HTTP status with an HTML body, nothing applied;
+ * - `http-404` / `http-500` / `http-502` / `http-503`: that HTTP status with an HTML body, nothing
+ *   applied (404: a reverse proxy or a URL that no longer serves the API);
+ * - `maintenance-page`: HTTP 200 with an HTML maintenance page instead of an XML response, nothing
+ *   applied (a load balancer or portal answering while Panorama is down for maintenance);
  * - `drop`: the connection is closed without an answer, nothing applied;
  * - `drop-after-apply`: the change is applied, then the connection is closed (a lost answer);
  * - `session-timeout`: HTTP 200 `<response status="error" code="22">…Session timed out…`;
@@ -23,9 +26,11 @@ import { seededRandom } from './seededRandom.js';
  * - `hang`: no answer at all until the client gives up (tests client timeouts).
  */
 export type SimFault =
+  | 'http-404'
   | 'http-500'
   | 'http-502'
   | 'http-503'
+  | 'maintenance-page'
   | 'drop'
   | 'drop-after-apply'
   | 'session-timeout'
@@ -88,7 +93,17 @@ export interface SimStats {
   bytesOut: number;
   /** Calls per `type`. */
   byType: Record<string, number>;
-  /** Most calls in progress at once, per `target` (`''` = Panorama itself). */
+  /**
+   * Calls in progress right now, per `target` (`''` = Panorama itself): from the moment the request
+   * body has been read until the answer is sent or the connection closes (a `hang` or `drop` call
+   * counts until the client gives up).
+   */
+  inFlight: Record<string, number>;
+  /**
+   * Most calls in progress at once, per `target` (`''` = Panorama itself), since start or the last
+   * {@link PanoramaSimulator.resetCalls} / {@link PanoramaSimulator.resetMaxInFlight}. PAN-OS
+   * advises at most 5 concurrent API calls per device.
+   */
   maxInFlight: Record<string, number>;
 }
 
@@ -162,8 +177,12 @@ export interface PanoramaSimulator {
   failNext(fault: SimFault, filter?: SimFaultFilter): void;
   /** Removes standing and queued faults. */
   clearFaults(): void;
-  /** Clears the call record and the counters. */
+  /** Clears the call record and the counters (the peaks restart from the calls in progress). */
   resetCalls(): void;
+  /** Restarts {@link SimStats.maxInFlight} from the calls in progress now; keeps everything else. */
+  resetMaxInFlight(): void;
+  /** Moves a managed firewall to another device group (created when needed); throws when unknown. */
+  moveFirewall(serial: string, deviceGroup: string): void;
   /** Stops the server and closes every connection. */
   stop(): Promise<void>;
 }
@@ -174,6 +193,10 @@ export const INVALID_CREDENTIAL_BODY =
 
 /** The body the simulator sends for {@link SimFault} `session-timeout`. */
 export const SESSION_TIMED_OUT_BODY = xmlResponse('error', { msg: { line: 'Session timed out' } }, 22);
+
+/** The HTML page the simulator sends with HTTP 200 for {@link SimFault} `maintenance-page`. */
+export const MAINTENANCE_PAGE_BODY =
+  '<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>Panorama is undergoing maintenance</h1><p>Please try again later.</p></body></html>';
 
 interface QueuedFault {
   fault: SimFault;
@@ -236,9 +259,23 @@ export async function startPanoramaSimulator(
   let random = seededRandom(faults.seed ?? 1);
   let queued: QueuedFault[] = [];
   const calls: SimCall[] = [];
-  const stats: SimStats = { calls: 0, bytesIn: 0, bytesOut: 0, byType: {}, maxInFlight: {} };
-  const inFlight = new Map<string, number>();
+  const stats: SimStats = { calls: 0, bytesIn: 0, bytesOut: 0, byType: {}, inFlight: {}, maxInFlight: {} };
   let seq = 0;
+
+  /** Counts a call as in progress on `lane` until `res` closes (answered, dropped, or given up). */
+  const trackInFlight = (lane: string, req: http.IncomingMessage, res: http.ServerResponse) => {
+    const now = (stats.inFlight[lane] ?? 0) + 1;
+    stats.inFlight[lane] = now;
+    stats.maxInFlight[lane] = Math.max(stats.maxInFlight[lane] ?? 0, now);
+    let done = false;
+    const leave = () => {
+      if (done) return;
+      done = true;
+      stats.inFlight[lane] = Math.max(0, (stats.inFlight[lane] ?? 1) - 1);
+    };
+    res.once('close', leave);
+    if (req.socket.destroyed) leave();
+  };
 
   const pickFault = (type: string, target: string | undefined): SimFault | undefined => {
     const q = queued.find(
@@ -315,15 +352,8 @@ export async function startPanoramaSimulator(
     stats.bytesIn += bytes;
     stats.byType[type] = (stats.byType[type] ?? 0) + 1;
     if (record) calls.push(call);
-    const lane = target ?? '';
-    const now = (inFlight.get(lane) ?? 0) + 1;
-    inFlight.set(lane, now);
-    stats.maxInFlight[lane] = Math.max(stats.maxInFlight[lane] ?? 0, now);
-    try {
-      await respond(req, res, url, call, params, { type, target, tooLarge, presented });
-    } finally {
-      inFlight.set(lane, (inFlight.get(lane) ?? 1) - 1);
-    }
+    trackInFlight(target ?? '', req, res);
+    await respond(req, res, url, call, params, { type, target, tooLarge, presented });
   };
 
   const respond = async (
@@ -360,6 +390,9 @@ export async function startPanoramaSimulator(
         status,
         body: `<html><head><title>${status}</title></head><body>${status} Error</body></html>`,
       };
+      contentType = 'text/html';
+    } else if (fault === 'maintenance-page') {
+      answer = { status: 200, body: MAINTENANCE_PAGE_BODY };
       contentType = 'text/html';
     } else if (fault === 'key-refused') {
       answer = { status: 403, body: INVALID_CREDENTIAL_BODY };
@@ -400,6 +433,10 @@ export async function startPanoramaSimulator(
   const { port } = server.address() as AddressInfo;
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
+  const restartPeaks = () => {
+    stats.maxInFlight = Object.fromEntries(Object.entries(stats.inFlight).filter(([, n]) => n > 0));
+  };
+
   return {
     url,
     get apiKey() {
@@ -423,6 +460,7 @@ export async function startPanoramaSimulator(
       for (const f of firewalls) model.addFirewall(name, f.serial, f);
     },
     addFirewall: (group, serial, opts) => model.addFirewall(group, serial, opts),
+    moveFirewall: (serial, group) => model.moveFirewall(serial, group),
     setConnected: (serial, connected) => model.setConnected(serial, connected),
     firewalls: () => model.firewalls(),
     reboot: (target) => model.reboot(target),
@@ -458,8 +496,9 @@ export async function startPanoramaSimulator(
       stats.bytesIn = 0;
       stats.bytesOut = 0;
       stats.byType = {};
-      stats.maxInFlight = {};
+      restartPeaks();
     },
+    resetMaxInFlight: () => restartPeaks(),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,10 +1,14 @@
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { type AzuriteServer, startAzurite } from '../../host/azurite.js';
+import { loadHostSettings } from '../../host/loadHostSettings.js';
 import { createAksAdapters } from '../../shared/aks/createAksAdapters.js';
 import { type AppConfig, type ClusterConfig, loadConfig } from '../../shared/config/loadConfig.js';
 import { classify, FailureKind } from '../../shared/errors.js';
-import type { KubeService } from '../../shared/kubernetes/KubeService.js';
+import type { KubeService, ServiceSource } from '../../shared/kubernetes/KubeService.js';
 import { type LogLevel, memoryLogger } from '../../shared/logger.js';
 import { PanoramaClient } from '../../shared/panorama/PanoramaClient.js';
 import { parseDeltaMessage, parseRecomputeMessage } from '../../shared/pipeline/messages.js';
@@ -24,8 +28,9 @@ import {
   type ClusterHead,
   ClusterStateStore,
 } from '../../shared/state/ClusterStateStore.js';
-import { TARGET_STATE_TABLE } from '../../shared/state/TargetStatusStore.js';
+import { TARGET_STATE_TABLE, TargetStatusStore } from '../../shared/state/TargetStatusStore.js';
 import type { IpTagMap } from '../../shared/tags/IpTagMap.js';
+import { type ArmSimulator, startArmSimulator } from '../../sim/arm/startArmSimulator.js';
 import {
   type KubernetesSimulator,
   startKubernetesSimulator,
@@ -33,9 +38,11 @@ import {
 import { type PanoramaSimulator, startPanoramaSimulator } from '../../sim/panorama/startPanoramaSimulator.js';
 
 /**
- * The chaos test's world: ONE Azurite, ONE Panorama simulator and one Kubernetes simulator per
- * cluster role, reused across seeds. Each seed gets fresh cluster names, empty tables and queues,
- * empty simulators, and its own configuration (the real `loadConfig`) and pipeline instances.
+ * The chaos test's world: ONE Azurite (behind a TCP proxy that can cut it off), ONE Panorama
+ * simulator, ONE ARM simulator (the clusters exist there until they are deleted) and one Kubernetes
+ * simulator per cluster role, reused across seeds. Each seed gets fresh cluster names, empty tables
+ * and queues, empty simulators, and its own configuration (the real `loadConfig`) and pipeline
+ * instances — all on the one storage account, as several Functions hosts are.
  */
 
 export const CHAOS_SUBSCRIPTION = '22222222-2222-2222-2222-222222222222';
@@ -55,6 +62,9 @@ export const QUEUES = [
 ] as const;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Attempts of one Service listing (the harvester's retries), in every seed instance. */
+export const KUBE_MAX_ATTEMPTS = 2;
 
 /** Role of a cluster in a sequence: `p` registers on Panorama itself, `d` on a device group's firewalls. */
 export type Role = 'p' | 'd';
@@ -170,6 +180,85 @@ export class DyingQueues extends MessageQueues {
   }
 }
 
+/** Where a recompute's storage goes away (see {@link OutageStateStore}). */
+export type OutagePoint = 'read' | 'pending' | 'rows' | 'commit';
+
+/**
+ * A storage outage for one instance's recompute: at `at`, Azurite becomes unreachable for `ms`
+ * (every instance of the seed loses it: they share the account). `started` is set when it began,
+ * `ended` resolves when storage is back.
+ */
+export interface OutagePlan {
+  at: OutagePoint;
+  ms: number;
+  started?: number;
+  ended?: Promise<void>;
+}
+
+/**
+ * A state store that cuts storage off at a chosen point of a recompute:
+ * - `read`: the read of the IP rows (after the lease was taken and the Services listed);
+ * - `pending`: the head write that announces the pending generation;
+ * - `rows`: the IP-row write (after every delta was enqueued);
+ * - `commit`: the final head commit.
+ */
+export class OutageStateStore extends ClusterStateStore {
+  constructor(
+    table: TableClient,
+    readonly plan: OutagePlan,
+    readonly proxy: StorageProxy,
+  ) {
+    super(table);
+  }
+  #at(point: OutagePoint): void {
+    if (this.plan.at !== point || this.plan.started !== undefined) return;
+    this.plan.started = Date.now();
+    this.plan.ended = this.proxy.outage(this.plan.ms);
+  }
+  override async readIpTags(...args: Parameters<ClusterStateStore['readIpTags']>) {
+    this.#at('read');
+    return super.readIpTags(...args);
+  }
+  override async writeIpTags(...args: Parameters<ClusterStateStore['writeIpTags']>) {
+    this.#at('rows');
+    return super.writeIpTags(...args);
+  }
+  override async replaceHead(head: ClusterHead) {
+    if (head.pendingGeneration > head.generation && head.leaseOwner) this.#at('pending');
+    if (!head.leaseOwner && head.generation === head.pendingGeneration && head.generation > 0) {
+      this.#at('commit');
+    }
+    return super.replaceHead(head);
+  }
+}
+
+/**
+ * Holds a recompute inside its Service listing (lease taken) until `open()`: `entered` resolves
+ * once a listing is waiting.
+ */
+export class ServicesGate {
+  #enter!: () => void;
+  #open!: () => void;
+  readonly entered = new Promise<void>((r) => {
+    this.#enter = r;
+  });
+  readonly opened = new Promise<void>((r) => {
+    this.#open = r;
+  });
+  open(): void {
+    this.#open();
+  }
+  wrap(inner: ServiceSource): ServiceSource {
+    return {
+      listServices: async (cluster) => {
+        this.#enter();
+        await this.opened;
+        return inner.listServices(cluster);
+      },
+    };
+  }
+}
+
 export interface InstanceOptions {
   /** Lease owner id suffix (distinct instances compete for leases). */
   name?: string;
@@ -177,6 +266,13 @@ export interface InstanceOptions {
   timeoutMs?: number;
   /** Give the instance a process that dies at `crash` (state store and queues share it). */
   crash?: { at: CrashPoint; sendsBeforeDeath?: number; death: ProcessDeath };
+  /**
+   * Cut storage off during this instance's recompute. The instance's storage clients give up after
+   * one quick retry: a time-compressed outage, longer than the SDK retries as a real one would be.
+   */
+  outage?: OutagePlan;
+  /** Hold this instance's Service listings until the gate opens. */
+  gate?: ServicesGate;
   logLevel?: LogLevel;
 }
 
@@ -195,7 +291,11 @@ export interface SeedWorld {
 
 export interface ChaosWorld {
   azurite: AzuriteServer;
+  /** The TCP proxy every seed instance reaches Azurite through. */
+  storage: StorageProxy;
   panorama: PanoramaSimulator;
+  /** Where the seed's clusters exist (`managedClusters`); a deleted cluster is removed. */
+  arm: ArmSimulator;
   kube: Record<Role, KubernetesSimulator>;
   startSeed(
     seed: number,
@@ -204,8 +304,106 @@ export interface ChaosWorld {
   stop(): Promise<void>;
 }
 
+/** The ARM resource ID of a chaos cluster (as the ARM simulator and the AKS resource provider spell it). */
+export function armResourceIdOf(cluster: string): string {
+  return `/subscriptions/${CHAOS_SUBSCRIPTION}/resourcegroups/${resourceGroupOf(cluster)}/providers/Microsoft.ContainerService/managedClusters/${cluster}`;
+}
+
+/** Makes a chaos cluster exist in ARM (again). */
+export function armAddCluster(arm: ArmSimulator, cluster: string): void {
+  arm.addCluster({
+    subscriptionId: CHAOS_SUBSCRIPTION,
+    resourceGroup: resourceGroupOf(cluster),
+    name: cluster,
+    nodeResourceGroup: nodeResourceGroupOf(cluster),
+  });
+}
+
+/** A credential that always returns the ARM simulator's token. */
+function armCredential(arm: ArmSimulator): TokenCredential {
+  return { getToken: async () => ({ token: arm.token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage outages: a TCP proxy in front of Azurite's queue and table ports.
+// ---------------------------------------------------------------------------------------------
+
+/** A TCP proxy in front of Azurite's queue and table endpoints. */
+export interface StorageProxy {
+  /** Azurite's connection string with the queue and table endpoints through the proxy. */
+  connectionString: string;
+  readonly down: boolean;
+  /**
+   * Starts an outage now: open connections are reset and new ones refused for `ms`. Resolves when
+   * storage is reachable again (an outage already running is extended, not doubled).
+   */
+  outage(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+async function startStorageProxy(azurite: AzuriteServer): Promise<StorageProxy> {
+  const live = new Set<Socket>();
+  let downUntil = 0;
+  let ended: Promise<void> = Promise.resolve();
+  const isDown = () => Date.now() < downUntil;
+  const forward = (upstreamPort: number) =>
+    createServer((client) => {
+      if (isDown()) {
+        client.resetAndDestroy();
+        return;
+      }
+      const upstream = netConnect(upstreamPort, '127.0.0.1');
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+        live.delete(client);
+        live.delete(upstream);
+      };
+      for (const socket of [client, upstream]) {
+        live.add(socket);
+        socket.on('error', close);
+        socket.on('close', close);
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  const servers = [forward(azurite.queuePort), forward(azurite.tablePort)];
+  const [queuePort, tablePort] = [await listen(servers[0] as Server), await listen(servers[1] as Server)];
+  const connectionString = azurite.connectionString
+    .replace(`:${azurite.queuePort}/`, `:${queuePort}/`)
+    .replace(`:${azurite.tablePort}/`, `:${tablePort}/`);
+  return {
+    connectionString,
+    get down() {
+      return isDown();
+    },
+    outage(ms) {
+      downUntil = Math.max(downUntil, Date.now() + ms);
+      for (const socket of live) socket.resetAndDestroy();
+      live.clear();
+      const wait = async (): Promise<void> => {
+        while (isDown()) await sleep(Math.max(1, downUntil - Date.now()));
+      };
+      ended = wait();
+      return ended;
+    },
+    async stop() {
+      for (const socket of live) socket.destroy();
+      await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    },
+  };
+}
+
 export async function startChaosWorld(): Promise<ChaosWorld> {
   const azurite = await startAzurite();
+  const storage = await startStorageProxy(azurite);
+  const arm = await startArmSimulator({ subscriptions: [CHAOS_SUBSCRIPTION] });
   const panorama = await startPanoramaSimulator({
     deviceGroups: {
       [CHAOS_DEVICE_GROUP]: [{ serial: '0001' }, { serial: '0002' }],
@@ -247,15 +445,20 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
   function resetSimulators(): void {
     panorama.clearFaults();
     panorama.setDuplicateMode('error');
-    panorama.addFirewall(SPARE_DEVICE_GROUP, JOINING_FIREWALL, { connected: true });
+    for (const serial of FIREWALLS) {
+      const group = serial === JOINING_FIREWALL ? SPARE_DEVICE_GROUP : CHAOS_DEVICE_GROUP;
+      panorama.addFirewall(group, serial, { connected: true });
+    }
     for (const serial of FIREWALLS) {
       panorama.setConnected(serial, true);
       panorama.reboot(serial);
     }
     panorama.reboot();
     panorama.resetCalls();
+    for (const c of arm.clusters()) arm.removeCluster(String(c.id));
     for (const k of Object.values(kube)) {
       k.clearFaults();
+      k.setForbidden(false);
       for (const s of k.services())
         k.deleteService(s.metadata?.namespace ?? 'default', s.metadata?.name ?? '');
     }
@@ -263,7 +466,9 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
 
   return {
     azurite,
+    storage,
     panorama,
+    arm,
     kube,
     async startSeed(seed, roles) {
       resetSimulators();
@@ -275,6 +480,7 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
         labelSelectors: r.labelSelectors,
         deviceGroups: r.role === 'd' ? [CHAOS_DEVICE_GROUP] : [],
       }));
+      for (const c of clusters) armAddCluster(arm, c.name);
       const clustersJson = clusters.map((c) => ({
         name: c.name,
         subscriptionId: CHAOS_SUBSCRIPTION,
@@ -288,7 +494,8 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
       }));
       const configFor = (timeoutMs: number) =>
         loadConfig({
-          AzureWebJobsStorage: conn,
+          AzureWebJobsStorage: storage.connectionString,
+          ARM_ENDPOINT: arm.url,
           PANORAMA_URL: panorama.url,
           PANORAMA_API_KEY: panorama.apiKey,
           PANORAMA_TIMEOUT_MS: String(timeoutMs),
@@ -309,19 +516,40 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
           const cfg = configFor(options.timeoutMs ?? 5000);
           const aks = createAksAdapters({
             config: cfg,
+            credential: armCredential(arm),
             logger: logs,
+            arm: {
+              tlsCa: arm.caPem,
+              retryOptions: { maxRetries: 1, retryDelayInMs: 5, maxRetryDelayInMs: 10 },
+              timeoutMs: 5000,
+            },
             directory: { resolveNodeResourceGroups: false },
-            kubernetes: { delay: async () => {}, maxAttempts: 2 },
+            kubernetes: { delay: async () => {}, maxAttempts: KUBE_MAX_ATTEMPTS },
           });
           const deps = createRuntime(cfg, {
             logger: logs,
             panorama: new PanoramaClient(cfg.panorama, { logger: logs }),
             clusters: aks.clusters,
-            services: aks.services,
+            services: options.gate ? options.gate.wrap(aks.services) : aks.services,
             busyRetrySeconds: 1,
             instanceId: `chaos-${seed}-${options.name ?? 'i'}-${++instances}`,
             now: () => seedWorld.now(),
           }).deps;
+          if (options.outage) {
+            const quick = { maxRetries: 1, retryDelayInMs: 50, maxRetryDelayInMs: 100 };
+            const quickTable = (name: string) =>
+              TableClient.fromConnectionString(storage.connectionString, name, {
+                allowInsecureConnection: true,
+                retryOptions: quick,
+              });
+            deps.state = new OutageStateStore(quickTable(CLUSTER_STATE_TABLE), options.outage, storage);
+            deps.status = new TargetStatusStore(quickTable(TARGET_STATE_TABLE));
+            deps.queues = new MessageQueues(
+              QueueServiceClient.fromConnectionString(storage.connectionString, {
+                retryOptions: { maxTries: 2, retryDelayInMs: 50, maxRetryDelayInMs: 100 },
+              }),
+            );
+          }
           if (options.crash) {
             const { at, death } = options.crash;
             deps.state = new DyingStateStore(table(CLUSTER_STATE_TABLE), death, at);
@@ -338,6 +566,8 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
     },
     async stop() {
       await panorama.stop();
+      await arm.stop();
+      await storage.stop();
       for (const k of Object.values(kube)) await k.stop();
       await azurite.stop();
     },
@@ -408,26 +638,10 @@ async function deliver<T>(
     if (times === 2) stats.duplicates++;
     let error: unknown;
     for (let t = 0; t < times; t++) {
-      try {
-        stats.outcomes.push(describe(await handle(m.messageText, consumer)));
-      } catch (err) {
-        error ??= err;
-        stats.outcomes.push(`error: ${(err as Error)?.message ?? String(err)}`.slice(0, 160));
-      }
+      const e = await handleOne(m, consumer, handle, describe, stats);
+      error ??= e;
     }
-    if (error === undefined) {
-      stats.succeeded++;
-      await deps.queues.delete(queue, m);
-      return;
-    }
-    stats.failed++;
-    if (classify(error) === FailureKind.permanent || m.dequeueCount >= options.maxDequeueCount) {
-      await deps.queues.sendText(poisonQueueName(queue), m.messageText);
-      await deps.queues.delete(queue, m);
-      stats.poisoned++;
-    } else {
-      await deps.queues.release(queue, m, options.retryDelaySeconds ?? 0);
-    }
+    await complete(queue, deps, m, error, options, stats);
   };
   await Promise.all(
     lanes.map(async (lane, i) => {
@@ -436,6 +650,112 @@ async function deliver<T>(
     }),
   );
   return stats;
+}
+
+/** Handles one message, recording the outcome; returns the error, if any. */
+async function handleOne<T>(
+  m: ReceivedMessage,
+  consumer: PipelineDeps,
+  handle: (text: string, consumer: PipelineDeps) => Promise<T>,
+  describe: (result: T) => string,
+  stats: DeliveryStats,
+): Promise<unknown> {
+  try {
+    stats.outcomes.push(describe(await handle(m.messageText, consumer)));
+    return undefined;
+  } catch (err) {
+    stats.outcomes.push(`error: ${(err as Error)?.message ?? String(err)}`.slice(0, 160));
+    return err ?? new Error('undefined thrown');
+  }
+}
+
+/** Completes a handled message as the host does: delete it, release it for a retry, or poison it. */
+async function complete(
+  queue: string,
+  deps: PipelineDeps,
+  m: ReceivedMessage,
+  error: unknown,
+  options: DeliveryOptions,
+  stats: DeliveryStats,
+): Promise<void> {
+  if (error === undefined) {
+    stats.succeeded++;
+    await deps.queues.delete(queue, m);
+    return;
+  }
+  stats.failed++;
+  if (classify(error) === FailureKind.permanent || m.dequeueCount >= options.maxDequeueCount) {
+    await deps.queues.sendText(poisonQueueName(queue), m.messageText);
+    await deps.queues.delete(queue, m);
+    stats.poisoned++;
+  } else {
+    await deps.queues.release(queue, m, options.retryDelaySeconds ?? 0);
+  }
+}
+
+/** host.json's queue settings, as the Functions host applies them to every queue trigger. */
+export const HOST_QUEUES = (() => {
+  const { queues } = loadHostSettings(join(process.cwd(), 'host.json'));
+  return { batchSize: queues.batchSize, newBatchThreshold: queues.newBatchThreshold };
+})();
+
+/**
+ * Runs a queue as one Functions host's listener does (host.json): receives `batchSize` messages,
+ * fetches the next batch once no more than `newBatchThreshold` are running (at most their sum run
+ * at once), until nothing is visible and nothing runs. Several of these on one storage account are
+ * several hosts of one function app.
+ */
+async function runLikeHost<T>(
+  queue: string,
+  deps: PipelineDeps,
+  options: DeliveryOptions,
+  handle: (text: string, consumer: PipelineDeps) => Promise<T>,
+  describe: (result: T) => string,
+): Promise<DeliveryStats> {
+  const stats = newStats();
+  const running = new Set<Promise<void>>();
+  for (;;) {
+    if (running.size > HOST_QUEUES.newBatchThreshold) {
+      await Promise.race(running);
+      continue;
+    }
+    const batch = await deps.queues.receive(queue, HOST_QUEUES.batchSize, options.visibilitySeconds ?? 30);
+    stats.received += batch.length;
+    if (batch.length === 0) {
+      if (running.size === 0) return stats;
+      await Promise.race(running);
+      continue;
+    }
+    for (const m of batch) {
+      const run = handleOne(m, deps, handle, describe, stats)
+        .then((error) => complete(queue, deps, m, error, options, stats))
+        .finally(() => running.delete(run));
+      running.add(run);
+    }
+  }
+}
+
+/** One host's listener on `tag-deltas` (see {@link runLikeHost}). */
+export function hostDeliverDeltas(deps: PipelineDeps, options: DeliveryOptions): Promise<DeliveryStats> {
+  return runLikeHost(
+    DELTA_QUEUE,
+    deps,
+    options,
+    (text, consumer) => pushTagDeltas(parseDeltaMessage(decodeMessage(text)), consumer),
+    (o: PushOutcome) => `${o.cluster}/${o.target}@${o.generation}:${o.status}`,
+  );
+}
+
+/** One host's listener on `cluster-recompute` (see {@link runLikeHost}). */
+export function hostDeliverRecomputes(deps: PipelineDeps, options: DeliveryOptions): Promise<DeliveryStats> {
+  return runLikeHost(
+    RECOMPUTE_QUEUE,
+    deps,
+    options,
+    (text, consumer) => recomputeCluster(parseRecomputeMessage(decodeMessage(text)), consumer),
+    (o: RecomputeOutcome) =>
+      `${o.cluster}:${o.status}${o.generation === undefined ? '' : `@${o.generation}`}`,
+  );
 }
 
 /** Delivers one batch of visible `tag-deltas` messages to `pushTagDeltas`. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   INVALID_CREDENTIAL_BODY,
+  MAINTENANCE_PAGE_BODY,
   type PanoramaSimulator,
   type PanoramaSimulatorOptions,
   startPanoramaSimulator,
@@ -36,6 +37,15 @@ async function api(
     body: new URLSearchParams(form).toString(),
   });
   return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') };
+}
+
+/** Waits until `condition` holds (polling), failing after `ms`. */
+async function until(what: string, condition: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const uid = (section: string, entries: string) =>
@@ -233,5 +243,82 @@ describe('Panorama simulator wire behaviour', () => {
     s.reboot(FW);
     expect(s.registered(FW).size).toBe(0);
     expect(s.registered().size).toBe(1);
+  });
+
+  it('counts calls in flight per target and the most at once, until answered, and resets the peaks', async () => {
+    const s = await start({ faults: { latencyMs: 80 } });
+    const show = { type: 'op', cmd: '<show><object><registered-ip><all/></registered-ip></object></show>' };
+    const calls = [
+      ...Array.from({ length: 3 }, () => api(s, { ...show, target: FW })),
+      ...Array.from({ length: 2 }, () => api(s, show)),
+      api(s, { ...show, target: FW_DOWN }),
+    ];
+    await until(
+      'six calls in flight',
+      () => Object.values(s.stats.inFlight).reduce((n, x) => n + x, 0) === 6,
+    );
+    expect(s.stats.inFlight).toEqual({ [FW]: 3, '': 2, [FW_DOWN]: 1 });
+    await Promise.all(calls);
+    await until('every call answered', () => Object.values(s.stats.inFlight).every((n) => n === 0));
+    expect(s.stats.maxInFlight).toEqual({ [FW]: 3, '': 2, [FW_DOWN]: 1 });
+    s.resetMaxInFlight();
+    expect(s.stats.maxInFlight).toEqual({});
+    expect(s.stats.calls).toBe(6);
+  });
+
+  it('counts a hanging call as in flight until the client gives up; resetCalls keeps it in the peak', async () => {
+    const s = await start();
+    s.failNext('hang', { target: FW });
+    const abort = new AbortController();
+    const hanging = fetch(`${s.url}/api/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-PAN-KEY': s.apiKey },
+      body: new URLSearchParams({ type: 'op', cmd: '<show><devices/></show>', target: FW }).toString(),
+      signal: abort.signal,
+    }).catch((err: unknown) => err);
+    await until('the hanging call', () => s.stats.inFlight[FW] === 1);
+    await api(s, { type: 'op', cmd: '<show><devicegroups/></show>' });
+    expect(s.stats.inFlight[FW]).toBe(1);
+    s.resetCalls();
+    expect(s.stats.maxInFlight).toEqual({ [FW]: 1 });
+    abort.abort();
+    expect(await hanging).toBeInstanceOf(Error);
+    await until('the hanging call to end', () => s.stats.inFlight[FW] === 0);
+    s.resetMaxInFlight();
+    expect(s.stats.maxInFlight).toEqual({});
+  });
+
+  it('answers http-404 with an HTML page and maintenance-page with HTTP 200 HTML, applying nothing', async () => {
+    const s = await start();
+    const cmd = uid('register', '<entry ip="10.0.0.1"><tag><member>t</member></tag></entry>');
+    s.failNext('http-404', { type: 'user-id' });
+    s.failNext('maintenance-page', { type: 'user-id' });
+    const notFound = await api(s, { type: 'user-id', cmd });
+    expect(notFound).toMatchObject({ status: 404, contentType: 'text/html' });
+    expect(notFound.body).toContain('<html>');
+    expect(await api(s, { type: 'user-id', cmd })).toEqual({
+      status: 200,
+      body: MAINTENANCE_PAGE_BODY,
+      contentType: 'text/html',
+    });
+    expect(s.registered().size).toBe(0);
+    expect(s.calls.map((c) => c.fault)).toEqual(['http-404', 'maintenance-page']);
+    expect((await api(s, { type: 'user-id', cmd })).body).toContain('status="success"');
+    expect(s.registered().get('10.0.0.1')).toEqual(['t']);
+  });
+
+  it('moves a firewall between device groups, keeping its registered IPs and connection state', async () => {
+    const s = await start();
+    s.seedTags([{ ip: '10.0.0.1', tags: ['a'] }], FW_DOWN);
+    s.moveFirewall(FW_DOWN, 'dg-2');
+    expect(s.firewalls()).toEqual([
+      expect.objectContaining({ serial: FW, deviceGroup: 'dg-1', connected: true }),
+      expect.objectContaining({ serial: FW_DOWN, deviceGroup: 'dg-2', connected: false }),
+    ]);
+    expect(s.registered(FW_DOWN)).toEqual(new Map([['10.0.0.1', ['a']]]));
+    const groups = (await api(s, { type: 'op', cmd: '<show><devicegroups/></show>' })).body;
+    expect(groups).toMatch(/<entry name="dg-1"><devices><entry name="007951000000001">/);
+    expect(groups).toMatch(/<entry name="dg-2"><devices><entry name="007951000000002">/);
+    expect(() => s.moveFirewall('nope', 'dg-1')).toThrow(/unknown firewall/);
   });
 });
