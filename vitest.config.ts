@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` (pure code and in-process simulators on loopback; no Azurite) and
+ * `integration` (Azurite, the simulators, the compiled CLI and local host). `npm test` runs both.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/globalSetup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -12,5 +14,16 @@ export default defineConfig({
       include: ['shared/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
     },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/globalSetup.ts'],
+        },
+      },
+    ],
   },
 });

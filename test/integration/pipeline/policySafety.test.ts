@@ -255,10 +255,11 @@ describe('whole-call Panorama failures on a push', () => {
  */
 class StrugglingStateStore extends ClusterStateStore {
   down = false;
+  /** How the outage fails calls (a retryable failure is retried by the lease release). */
+  downKind: FailureKind = FailureKind.retryable;
   beforeRowWrite: () => Promise<void> = async () => {};
   #check(): void {
-    if (this.down)
-      throw new AzureError('Table storage: connect ECONNREFUSED', { kind: FailureKind.retryable });
+    if (this.down) throw new AzureError('Table storage: connect ECONNREFUSED', { kind: this.downKind });
   }
   override async getHead(cluster: string) {
     this.#check();
@@ -315,6 +316,23 @@ describe('a storage outage of seconds during a recompute', () => {
     expect(head?.leaseOwner).toBeUndefined();
     expect(head?.lastRecomputeResult).toBe('failed');
     expect((await world.recompute(cluster, { deps: world.otherInstance() })).status).toBe('changed');
+  });
+
+  // Before the fix: a lease whose release failed blocked this instance too until it expired.
+  it('a lease its own failed recompute could not release is reclaimed by the same instance only', async () => {
+    world.kube.get(cluster)?.addService(internalService('shop', 'api', ['10.44.0.2']));
+    const flaky = new StrugglingStateStore(stateTable(world));
+    flaky.downKind = FailureKind.permanent;
+    flaky.beforeRowWrite = async () => {
+      flaky.down = true;
+    };
+    const failed = await world.recompute(cluster, { deps: { ...world.deps, state: flaky } });
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/ECONNREFUSED/) });
+    expect((await world.deps.state.getHead(cluster))?.leaseOwner).toBeDefined();
+    const other = await world.recompute(cluster, { deps: { ...world.otherInstance(), busyRetrySeconds: 0 } });
+    expect(other.status).toBe('busy');
+    expect((await world.recompute(cluster)).status).toBe('changed');
+    expect((await world.deps.state.readIpTags(cluster)).has('10.44.0.2')).toBe(true);
   });
 });
 
