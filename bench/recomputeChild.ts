@@ -1,5 +1,6 @@
 import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
 import { recomputeCluster } from '../shared/pipeline/recomputeCluster.js';
+import { MessageQueues } from '../shared/queues/MessageQueues.js';
 import { DELTA_QUEUE } from '../shared/queues/queueNames.js';
 import { ClusterStateStore } from '../shared/state/ClusterStateStore.js';
 import { computeIpTags } from '../shared/tags/computeIpTags.js';
@@ -130,8 +131,8 @@ async function main(): Promise<void> {
     deps.state = new ClusterStateStore(table.asTableClient());
   }
   // Warm the storage clients (table and queue creation) so the timing is the recompute's own.
-  await deps.state.ensureTable();
-  await deps.queues.queue(DELTA_QUEUE);
+  if (deps.state instanceof ClusterStateStore) await deps.state.ensureTable();
+  if (deps.queues instanceof MessageQueues) await deps.queues.queue(DELTA_QUEUE);
 
   const phases: RecomputeChildResult[] = [];
   if (table) {

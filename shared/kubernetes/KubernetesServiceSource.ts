@@ -5,10 +5,10 @@ import {
   Observable,
   type V1ServiceList,
 } from '@kubernetes/client-node';
+import { backoffDelay, parseRetryAfter, sleep } from '../backoff.js';
 import type { ClusterConfig } from '../config/loadConfig.js';
 import { FailureKind, KubernetesError } from '../errors.js';
 import { type Logger, silentLogger, withFields } from '../logger.js';
-import { backoffDelay, parseRetryAfter } from './backoffDelay.js';
 import type { KubeService, ServiceSource } from './KubeService.js';
 import {
   classifyKubeFailure,
@@ -54,8 +54,6 @@ export interface KubernetesServiceSourceOptions {
   logger?: Logger;
 }
 
-const defaultDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Lists Services in all namespaces with `@kubernetes/client-node`:
  *
@@ -82,7 +80,7 @@ export class KubernetesServiceSource implements ServiceSource {
     this.pageSize = options.pageSize ?? 500;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.maxRelists = Math.max(0, options.maxRelists ?? 3);
-    this.delay = options.delay ?? defaultDelay;
+    this.delay = options.delay ?? sleep;
     this.logger = options.logger ?? silentLogger;
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.requestOptions = {

@@ -2,15 +2,15 @@ import type { ClusterDirectory } from '../aks/ClusterDirectory.js';
 import type { ServiceSource } from '../kubernetes/KubeService.js';
 import type { Logger } from '../logger.js';
 import type { PanoramaApi } from '../panorama/PanoramaApi.js';
-import type { MessageQueues } from '../queues/MessageQueues.js';
-import type { ClusterStateStore } from '../state/ClusterStateStore.js';
-import type { TargetStatusStore } from '../state/TargetStatusStore.js';
+import type { PipelineQueues } from '../queues/PipelineQueues.js';
+import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
+import type { TargetStatusRepository } from '../state/TargetStatusRepository.js';
 
 /** Everything the pipeline steps use, passed as one object (adapters behind small interfaces). */
 export interface PipelineDeps {
-  state: ClusterStateStore;
-  status: TargetStatusStore;
-  queues: MessageQueues;
+  state: ClusterStateRepository;
+  status: TargetStatusRepository;
+  queues: PipelineQueues;
   panorama: PanoramaApi;
   clusters: ClusterDirectory;
   services: ServiceSource;

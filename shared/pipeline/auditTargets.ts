@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../config/loadConfig.js';
 import { describeError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
 import type { IpTagEntry } from '../panorama/PanoramaApi.js';
-import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateStore.js';
+import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateRepository.js';
 import { isOwnedBy, OWNED_TAG_PREFIXES } from '../tags/tagGrammar.js';
 import { hasCommittedState, isLeased, planRetirement } from './clusterHead.js';
 import type { PipelineDeps } from './PipelineDeps.js';

@@ -1,4 +1,4 @@
-import type { ClusterHead } from '../state/ClusterStateStore.js';
+import type { ClusterHead } from '../state/ClusterStateRepository.js';
 import type { RecomputeMessage } from './messages.js';
 
 /** Clock-skew margin: a recompute must have started this long after a request to cover it. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { backoffDelay, sleep } from '../backoff.js';
 import { classify, describeError, FailureKind } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateStore.js';
+import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateRepository.js';
 import { isLeased } from './clusterHead.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 
@@ -88,10 +89,9 @@ function newHead(
   };
 }
 
-/** Delays between attempts to release a lease after a failure (about 30 s in all). */
-const RELEASE_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000, 15_000];
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Retries of a lease release after a failure: 0.25 s, 0.5 s … 15 s, about 30 s in all. */
+const RELEASE_RETRIES = 7;
+const RELEASE_BACKOFF = { baseMs: 250, maxMs: 15_000 };
 
 /**
  * Marks the invocation finished and, after a failure, releases the lease with the failure recorded
@@ -104,7 +104,7 @@ export async function releaseFailedLease(
   lease: ClusterLease,
   failure: { error: string },
   log: Logger,
-  delays: readonly number[] = RELEASE_DELAYS_MS,
+  delay: (ms: number) => Promise<void> = sleep,
 ): Promise<void> {
   const cluster = lease.head.cluster;
   try {
@@ -124,14 +124,13 @@ export async function releaseFailedLease(
         await deps.state.dropFence(cluster, lease.owner);
         return;
       } catch (err) {
-        const delay = delays[attempt];
-        if (delay === undefined || classify(err) !== FailureKind.retryable) {
+        if (attempt >= RELEASE_RETRIES || classify(err) !== FailureKind.retryable) {
           log.warn('lease not released; this instance reclaims it at once, others once it expires', {
             error: describeError(err),
           });
           return;
         }
-        await sleep(delay);
+        await delay(backoffDelay(attempt + 1, RELEASE_BACKOFF));
       }
     }
   } finally {

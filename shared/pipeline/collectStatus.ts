@@ -1,7 +1,7 @@
-import { decodeMessage, type MessageQueues } from '../queues/MessageQueues.js';
+import { decodeMessage, type PipelineQueues } from '../queues/PipelineQueues.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
-import type { ClusterStateStore } from '../state/ClusterStateStore.js';
-import type { AuditStatus, TargetStatus, TargetStatusStore } from '../state/TargetStatusStore.js';
+import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
+import type { AuditStatus, TargetStatus, TargetStatusRepository } from '../state/TargetStatusRepository.js';
 import { hasCommittedState } from './clusterHead.js';
 
 /** Per-cluster status. */
@@ -37,7 +37,7 @@ export interface StatusReport {
 }
 
 /** Counts the messages of a delta queue per `cluster/target` from a peek (at most 32 messages). */
-async function countByTarget(queues: MessageQueues, queueName: string): Promise<Record<string, number>> {
+async function countByTarget(queues: PipelineQueues, queueName: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const m of await queues.peek(queueName, 32)) {
     const body = decodeMessage(m.messageText) as { cluster?: unknown; target?: unknown } | null;
@@ -52,9 +52,9 @@ async function countByTarget(queues: MessageQueues, queueName: string): Promise<
  * poisoned messages, last error. Read-only.
  */
 export async function collectStatus(deps: {
-  state: ClusterStateStore;
-  status: TargetStatusStore;
-  queues: MessageQueues;
+  state: ClusterStateRepository;
+  status: TargetStatusRepository;
+  queues: PipelineQueues;
   monitored: readonly string[];
   now: () => Date;
 }): Promise<StatusReport> {

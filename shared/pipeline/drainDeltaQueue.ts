@@ -1,6 +1,7 @@
+import { sleep } from '../backoff.js';
 import { describeError, InputError } from '../errors.js';
-import { decodeMessage } from '../queues/MessageQueues.js';
 import { messageDisposition } from '../queues/messageDisposition.js';
+import { decodeMessage } from '../queues/PipelineQueues.js';
 import { DELTA_QUEUE, poisonQueueName } from '../queues/queueNames.js';
 import { parseDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
@@ -16,8 +17,6 @@ export interface DrainResult {
   /** Messages still queued when the drain stopped (time budget). */
   leftQueued: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Drains `tag-deltas` in this process with the queue host's rules: success deletes the message, a

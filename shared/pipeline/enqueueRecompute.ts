@@ -1,10 +1,10 @@
-import type { MessageQueues } from '../queues/MessageQueues.js';
+import type { PipelineQueues } from '../queues/PipelineQueues.js';
 import { RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 import type { RecomputeMessage } from './messages.js';
 
 /** Enqueues a recompute request for one cluster, stamped with the request time. */
 export async function enqueueRecompute(
-  queues: MessageQueues,
+  queues: PipelineQueues,
   request: { cluster: string; reason: string; deleted?: boolean; eventId?: string; eventTime?: string },
   now: Date,
 ): Promise<RecomputeMessage> {

@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { TagDelta } from '../diff/TagDelta.js';
 import { InputError } from '../errors.js';
-import { encodeMessage } from '../queues/MessageQueues.js';
+import { encodeMessage } from '../queues/PipelineQueues.js';
 import { normalizeIp } from '../tags/normalizeIp.js';
 import { ownerClusterOfTag } from '../tags/tagGrammar.js';
 import { tagProblem } from '../tags/tagProblem.js';

@@ -1,8 +1,9 @@
+import { backoffDelay } from '../backoff.js';
 import { classify, describeError, FailureKind, FirewallNotConnectedError, SyncError } from '../errors.js';
 import { withFields } from '../logger.js';
 import type { EntryFailure, IpTagEntry, TargetOptions } from '../panorama/PanoramaApi.js';
 import { DELTA_QUEUE } from '../queues/queueNames.js';
-import { PANORAMA_TARGET } from '../state/TargetStatusStore.js';
+import { PANORAMA_TARGET } from '../state/TargetStatusRepository.js';
 import { type DeltaMessage, toWireDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 
@@ -12,6 +13,9 @@ import type { PipelineDeps } from './PipelineDeps.js';
  * the next recompute once its lease expires, well within this budget.
  */
 export const MAX_DEFERRALS = 60;
+
+/** Delays of a deferred message: 1 s, 2 s, 4 s … up to 30 s. */
+const DEFERRAL_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 
 /** The state has not committed the message's generation yet: retry later. */
 export class StateNotCommittedError extends SyncError {
@@ -68,7 +72,7 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   if (generation > committed) {
     const deferrals = message.deferrals ?? 0;
     if (deferrals >= MAX_DEFERRALS) throw new StateNotCommittedError(cluster, generation, committed);
-    const delaySeconds = Math.min(30, 2 ** deferrals);
+    const delaySeconds = backoffDelay(deferrals + 1, DEFERRAL_BACKOFF) / 1000;
     await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage({ ...message, deferrals: deferrals + 1 }), {
       delaySeconds,
     });

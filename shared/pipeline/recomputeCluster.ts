@@ -4,7 +4,7 @@ import type { TagDelta } from '../diff/TagDelta.js';
 import { classify, describeError, FailureKind, SyncError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
 import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
-import { type ClusterHead, fitsInIpRow } from '../state/ClusterStateStore.js';
+import { type ClusterHead, fitsInIpRow } from '../state/ClusterStateRepository.js';
 import { computeIpTags } from '../tags/computeIpTags.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
 import { covers, isStaleDelete, nextWriteEventAt, planRetirement } from './clusterHead.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { MessageQueues } from '../queues/MessageQueues.js';
+import type { PipelineQueues } from '../queues/PipelineQueues.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 
 /** Result of replaying one poison queue. */
@@ -18,7 +18,7 @@ export interface ReplayResult {
  * and recomputes are idempotent. With `dryRun`, only counts.
  */
 export async function replayPoison(
-  queues: MessageQueues,
+  queues: PipelineQueues,
   options: { dryRun?: boolean; logger: Logger },
 ): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/loadConfig.js';
 import type { PanoramaApi } from '../panorama/PanoramaApi.js';
-import { PANORAMA_TARGET } from '../state/TargetStatusStore.js';
+import { PANORAMA_TARGET } from '../state/TargetStatusRepository.js';
 
 /** Where a cluster's tags go. */
 export interface ClusterTargets {

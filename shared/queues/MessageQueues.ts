@@ -1,49 +1,26 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { AzureError, classify, InputError } from '../errors.js';
+import {
+  encodeMessage,
+  MAX_ENCODED_MESSAGE_BYTES,
+  type PipelineQueues,
+  type ReceivedMessage,
+  type SendOptions,
+} from './PipelineQueues.js';
 
-/** The queue message limit is 64 KiB; base64 leaves 48 KiB of payload. */
-export const MAX_ENCODED_MESSAGE_BYTES = 64 * 1024;
-
-/** Encodes a message body as the Functions host expects it (`messageEncoding: base64`): base64 of JSON. */
-export function encodeMessage(body: unknown): string {
-  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
-}
-
-/**
- * Decodes a queue message text: base64 → UTF-8 → JSON when it parses, as the host does; plain text
- * when it is not base64 of JSON.
- */
-export function decodeMessage(text: string): unknown {
-  const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(text) ? Buffer.from(text, 'base64').toString('utf8') : text;
-  try {
-    return JSON.parse(decoded);
-  } catch {
-    return decoded;
-  }
-}
-
-/** Options of {@link MessageQueues.send}. */
-export interface SendOptions {
-  delaySeconds?: number;
-  quiet?: boolean;
-}
-
-/** A received message. */
-export interface ReceivedMessage {
-  messageId: string;
-  popReceipt: string;
-  dequeueCount: number;
-  messageText: string;
-  insertedOn?: Date;
-  expiresOn?: Date;
-  nextVisibleOn?: Date;
-}
+export {
+  decodeMessage,
+  encodeMessage,
+  MAX_ENCODED_MESSAGE_BYTES,
+  type ReceivedMessage,
+  type SendOptions,
+} from './PipelineQueues.js';
 
 /**
  * The queues of the pipeline, over one storage account. Every send is base64 JSON and checked
  * against the 64 KiB limit; `onEnqueue` lets the local host wake its poller at once.
  */
-export class MessageQueues {
+export class MessageQueues implements PipelineQueues {
   readonly #service: QueueServiceClient;
   readonly #created = new Set<string>();
   onEnqueue: ((queueName: string) => void) | undefined;

@@ -2,46 +2,30 @@ import { odata, type TableClient, type TableEntityResult, type TransactionAction
 import pLimit from 'p-limit';
 import { AzureError, classify, FailureKind } from '../errors.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
+import {
+  type ClusterHead,
+  type ClusterStateRepository,
+  ConcurrencyConflictError,
+  clusterPartition,
+  LeaseLostError,
+  OPTIONAL_HEAD_FIELDS,
+  type WriteIpTagsOptions,
+} from './ClusterStateRepository.js';
+
+export {
+  type ClusterHead,
+  ConcurrencyConflictError,
+  clusterPartition,
+  fitsInIpRow,
+  LeaseLostError,
+  MAX_IP_TAGS_JSON_CHARS,
+} from './ClusterStateRepository.js';
 
 /** Table holding one partition per cluster: a head entity plus one row per IP. */
 export const CLUSTER_STATE_TABLE = 'clusterstate';
 
 /** RowKey of a cluster's head entity (IPs never start with `_`). */
 export const HEAD_ROW_KEY = '_head';
-
-/** The head entity of a cluster: generation, lease and recompute bookkeeping. */
-export interface ClusterHead {
-  cluster: string;
-  /** Generation of the committed state. Messages with a newer generation wait. */
-  generation: number;
-  /** Highest generation a recompute announced before enqueueing (≥ generation). */
-  pendingGeneration: number;
-  leaseOwner?: string;
-  /** ISO time the lease expires. */
-  leaseUntil?: string;
-  lastRecomputeStartedAt?: string;
-  lastRecomputeAt?: string;
-  lastRecomputeResult?: string;
-  lastError?: string;
-  lastErrorAt?: string;
-  ipCount: number;
-  tagCount: number;
-  /** Set when the cluster was deleted: its state is empty and all its tags were scheduled for removal. */
-  deletedAt?: string;
-  /** The targets the last recompute sent to (used when a deleted cluster is gone from the directory). */
-  targets: string[];
-  /**
-   * Targets the cluster no longer uses (a firewall left its device groups) whose owned tags the audit
-   * still has to remove.
-   */
-  retiringTargets: string[];
-  /** Start time of the last recompute that committed: requests older than this are covered by it. */
-  syncedFrom?: string;
-  /** `eventTime` of the newest write event a committed recompute acted on (a staler delete event loses). */
-  lastWriteEventAt?: string;
-  resourceId?: string;
-  etag: string;
-}
 
 /** The head as stored: optional strings are stored as `''` (a Replace must clear them), targets as JSON. */
 type HeadEntity = Omit<ClusterHead, 'etag' | 'targets' | 'retiringTargets'> & {
@@ -51,20 +35,6 @@ type HeadEntity = Omit<ClusterHead, 'etag' | 'targets' | 'retiringTargets'> & {
   retiringTargets?: string;
 };
 
-const OPTIONAL_HEAD_FIELDS = [
-  'leaseOwner',
-  'leaseUntil',
-  'lastRecomputeStartedAt',
-  'lastRecomputeAt',
-  'lastRecomputeResult',
-  'lastError',
-  'lastErrorAt',
-  'deletedAt',
-  'resourceId',
-  'syncedFrom',
-  'lastWriteEventAt',
-] as const;
-
 type IpEntity = { partitionKey: string; rowKey: string; tags: string; generation: number } & Record<
   string,
   unknown
@@ -72,17 +42,10 @@ type IpEntity = { partitionKey: string; rowKey: string; tags: string; generation
 
 /**
  * Characters of tag JSON per string property (Table Storage allows 64 KiB, i.e. 32 K UTF-16 units,
- * per string property); longer lists continue in `tags_1`, `tags_2`, ….
+ * per string property); longer lists continue in `tags_1`, `tags_2`, …: `MAX_IP_TAGS_JSON_CHARS` is
+ * 15 properties, well inside the 1 MiB entity limit.
  */
 const TAGS_PROPERTY_CHARS = 30_000;
-
-/** The longest tag list (as JSON) one IP row holds: 15 properties, well inside the 1 MiB entity limit. */
-export const MAX_IP_TAGS_JSON_CHARS = 15 * TAGS_PROPERTY_CHARS;
-
-/** True when an IP's tags fit in its state row. */
-export function fitsInIpRow(tags: readonly string[]): boolean {
-  return JSON.stringify(tags).length <= MAX_IP_TAGS_JSON_CHARS;
-}
 
 function ipEntity(pk: string, ip: string, tags: readonly string[], generation: number): IpEntity {
   const json = JSON.stringify(tags);
@@ -114,11 +77,6 @@ function fenceKey(owner: string): string {
 /** True for rows that are not IP rows (the head, fences). */
 function isBookkeeping(rowKey: string): boolean {
   return rowKey.startsWith('_');
-}
-
-/** The partition key of a cluster (cluster names are unique case-insensitively). */
-export function clusterPartition(cluster: string): string {
-  return cluster.toLowerCase();
 }
 
 function parseList(json: string | undefined): string[] {
@@ -180,29 +138,11 @@ function storageError(what: string, err: unknown): AzureError {
   );
 }
 
-/** Thrown when an ETag-conditional write lost a race. */
-export class ConcurrencyConflictError extends AzureError {
-  constructor(what: string) {
-    super(`Table storage: ${what} changed concurrently`, { kind: FailureKind.conflict });
-    this.name = 'ConcurrencyConflictError';
-  }
-}
-
-/** Thrown when a fenced write finds its lease taken over: the writer must stop. */
-export class LeaseLostError extends AzureError {
-  constructor(cluster: string) {
-    super(`Table storage: the lease on ${cluster} was taken over; this recompute stopped writing`, {
-      kind: FailureKind.conflict,
-    });
-    this.name = 'LeaseLostError';
-  }
-}
-
 /**
- * Per-cluster state in Table Storage: the head entity (generation, lease) and one row per IP with its
- * sorted tags. Writes of IP rows go in 100-entity transactions (one partition), several at a time.
+ * {@link ClusterStateRepository} in Table Storage: the head entity (generation, lease) and one row per
+ * IP with its sorted tags. Writes of IP rows go in 100-entity transactions (one partition), several at a time.
  */
-export class ClusterStateStore {
+export class ClusterStateStore implements ClusterStateRepository {
   readonly #table: TableClient;
   #created = false;
 
@@ -345,7 +285,7 @@ export class ClusterStateStore {
     upserts: IpTagMap,
     deletes: readonly string[],
     generation: number,
-    options: { concurrency?: number; fence?: string; beforeBatch?: () => void } = {},
+    options: WriteIpTagsOptions = {},
   ): Promise<void> {
     await this.ensureTable();
     const pk = clusterPartition(cluster);

@@ -1,47 +1,28 @@
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { AzureError, classify } from '../errors.js';
-import { clusterPartition } from './ClusterStateStore.js';
+import { clusterPartition } from './ClusterStateRepository.js';
+import {
+  type AuditStatus,
+  MAX_STATUS_ERROR_CHARS,
+  type TargetStatus,
+  type TargetStatusRepository,
+} from './TargetStatusRepository.js';
+
+export {
+  type AuditStatus,
+  MAX_STATUS_ERROR_CHARS,
+  PANORAMA_TARGET,
+  type TargetStatus,
+} from './TargetStatusRepository.js';
 
 /** Table holding per (cluster, target) push status and per-target audit status. */
 export const TARGET_STATE_TABLE = 'targetstate';
 
-/** Target id of Panorama itself (other targets are firewall serials). */
-export const PANORAMA_TARGET = 'panorama';
-
 /** Partition of the per-target audit rows. */
 const AUDIT_PARTITION = '_audit';
 
-/** Push status of one cluster on one target. */
-export interface TargetStatus {
-  cluster: string;
-  target: string;
-  lastPushAt?: string;
-  lastPushGeneration?: number;
-  registered?: number;
-  unregistered?: number;
-  lastError?: string;
-  lastErrorAt?: string;
-  /** Entries the device rejected permanently in the last push (0 when it succeeded). */
-  failedEntries?: number;
-  /** True when the firewall was not connected at the last attempt (left to the audit). */
-  disconnected?: boolean;
-}
-
-/** Audit status of one target. */
-export interface AuditStatus {
-  target: string;
-  lastAuditAt?: string;
-  registered?: number;
-  unregistered?: number;
-  lastError?: string;
-  lastErrorAt?: string;
-}
-
 type Row = Record<string, unknown> & { partitionKey: string; rowKey: string };
-
-/** Longest error text kept in a status row (a Table string property holds 32 K characters). */
-export const MAX_STATUS_ERROR_CHARS = 2000;
 
 /** Drops undefined fields and cuts long strings (an error may quote many rejected tags). */
 function clean<T extends object>(o: T): Partial<T> {
@@ -56,8 +37,8 @@ function clean<T extends object>(o: T): Partial<T> {
   ) as Partial<T>;
 }
 
-/** Status rows for `status`: unconditional merges, since they only report. */
-export class TargetStatusStore {
+/** {@link TargetStatusRepository} in Table Storage: one partition per cluster plus one for audits. */
+export class TargetStatusStore implements TargetStatusRepository {
   readonly #table: TableClient;
   #created = false;
 

@@ -1,8 +1,8 @@
 import { ApiException, type V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { toAzureError } from '../../../shared/aks/toAzureError.js';
+import { backoffDelay, parseRetryAfter } from '../../../shared/backoff.js';
 import { FailureKind } from '../../../shared/errors.js';
-import { backoffDelay, parseRetryAfter } from '../../../shared/kubernetes/backoffDelay.js';
 import { classifyKubeFailure, toKubernetesError } from '../../../shared/kubernetes/toKubernetesError.js';
 import { toKubeService } from '../../../shared/kubernetes/toKubeService.js';
 

@@ -1,3 +1,9 @@
+/**
+ * The one exponential backoff of the service (Kubernetes retries, deferred delta messages, lease
+ * releases). Callers inject their own delay and clock; the host's idle polling keeps the WebJobs
+ * formula in `host/RandomizedExponentialBackoff.ts`.
+ */
+
 /** Exponential backoff settings. */
 export interface BackoffOptions {
   /** Delay before the first retry (ms). */
@@ -22,4 +28,9 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Waits `ms` milliseconds (the default delay of the callers that retry). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

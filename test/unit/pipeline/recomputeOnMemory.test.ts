@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterDirectory } from '../../../shared/aks/ClusterDirectory.js';
+import type { ClusterConfig } from '../../../shared/config/loadConfig.js';
+import type { KubeService, ServiceSource } from '../../../shared/kubernetes/KubeService.js';
+import { memoryLogger } from '../../../shared/logger.js';
+import type { ManagedFirewall, PanoramaApi } from '../../../shared/panorama/PanoramaApi.js';
+import { parseDeltaMessage, type RecomputeMessage } from '../../../shared/pipeline/messages.js';
+import type { PipelineDeps } from '../../../shared/pipeline/PipelineDeps.js';
+import { recomputeCluster } from '../../../shared/pipeline/recomputeCluster.js';
+import { decodeMessage } from '../../../shared/queues/PipelineQueues.js';
+import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../../../shared/queues/queueNames.js';
+import { parseLabelSelector } from '../../../shared/selectors/parseLabelSelector.js';
+import { makeService } from '../../../sim/kubernetes/makeService.js';
+import { MemoryClusterState, MemoryQueues, MemoryTargetStatus } from '../../helpers/memoryStores.js';
+
+const NOW = new Date('2025-03-01T10:00:00.000Z');
+
+const CLUSTER: ClusterConfig = {
+  name: 'aks-mem',
+  auth: { type: 'azureAd' },
+  labelSelectors: [{ name: 'web', source: 'app=web', selector: parseLabelSelector('app=web') }],
+  deviceGroups: ['dg-1'],
+};
+
+const FIREWALLS: ManagedFirewall[] = [
+  { serial: '0101', deviceGroup: 'dg-1', connected: true },
+  { serial: '0102', deviceGroup: 'dg-1', connected: false },
+];
+
+const unused = () => Promise.reject(new Error('a recompute does not call this'));
+
+/** Panorama that only knows its device groups (a recompute never registers anything itself). */
+const panorama: PanoramaApi = {
+  registerTags: unused,
+  unregisterTags: unused,
+  listRegisteredIps: unused,
+  listDeviceGroupFirewalls: async () => FIREWALLS,
+};
+
+/** Pipeline dependencies on in-memory storage, one cluster serving `services`. */
+function memoryWorld(services: KubeService[]) {
+  const state = new MemoryClusterState();
+  const status = new MemoryTargetStatus();
+  const queues = new MemoryQueues({ now: () => NOW.getTime() });
+  const clusters: ClusterDirectory = {
+    listClusters: async () => [CLUSTER],
+    confirmDeleted: async () => 'gone',
+  };
+  const source: ServiceSource = { listServices: async () => services };
+  const deps: PipelineDeps = {
+    state,
+    status,
+    queues,
+    panorama,
+    clusters,
+    services: source,
+    logger: memoryLogger('debug'),
+    now: () => NOW,
+    instanceId: 'memory-1',
+    leaseSeconds: 660,
+    recomputeBudgetMs: 60_000,
+    auditIntervalMinutes: 60,
+    busyRetrySeconds: 10,
+  };
+  return { deps, state, status, queues, services };
+}
+
+function request(requestedAt = NOW): RecomputeMessage {
+  return { v: 1, cluster: CLUSTER.name, reason: 'test', requestedAt: requestedAt.toISOString() };
+}
+
+const WEB = makeService({ name: 'web', namespace: 'shop', labels: { app: 'web' }, ips: ['10.1.0.4'] });
+const DB = makeService({ name: 'db', namespace: 'shop', labels: { app: 'db' }, ips: ['10.1.0.5'] });
+const WEB_TAGS = ['aks.aks-mem.svc.app.web', 'aks.aks-mem.web', 'aks_web.aks-mem.web'];
+const DB_TAGS = ['aks.aks-mem.db', 'aks.aks-mem.svc.app.db'];
+
+describe('recomputeCluster on in-memory storage', () => {
+  it('syncs a new cluster: rows, committed head, one delta message per connected firewall', async () => {
+    // prepare
+    const world = memoryWorld([WEB, DB]);
+
+    // act
+    const outcome = await recomputeCluster(request(), world.deps);
+
+    // assess
+    expect(outcome).toMatchObject({
+      status: 'changed',
+      generation: 1,
+      ips: 2,
+      registered: 5,
+      unregistered: 0,
+      messages: 1,
+      targets: ['0101'],
+      disconnected: ['0102'],
+    });
+    expect(await world.state.getHead(CLUSTER.name)).toMatchObject({
+      generation: 1,
+      pendingGeneration: 1,
+      ipCount: 2,
+      tagCount: 5,
+      targets: ['0101'],
+      lastRecomputeResult: 'changed',
+      syncedFrom: NOW.toISOString(),
+    });
+    expect((await world.state.getHead(CLUSTER.name))?.leaseOwner).toBeUndefined();
+    expect([...world.state.rows(CLUSTER.name)]).toEqual([
+      ['10.1.0.4', { tags: WEB_TAGS, generation: 1 }],
+      ['10.1.0.5', { tags: DB_TAGS, generation: 1 }],
+    ]);
+    expect(world.state.fences(CLUSTER.name)).toEqual([]);
+    const [message, ...more] = world.queues
+      .texts(DELTA_QUEUE)
+      .map((t) => parseDeltaMessage(decodeMessage(t)));
+    expect(more).toEqual([]);
+    expect(message).toMatchObject({ cluster: CLUSTER.name, target: '0101', generation: 1 });
+    expect(message?.deltas).toEqual([
+      { ip: '10.1.0.4', register: WEB_TAGS, unregister: [] },
+      { ip: '10.1.0.5', register: DB_TAGS, unregister: [] },
+    ]);
+    expect(await world.status.listPushStatus()).toMatchObject([
+      { cluster: CLUSTER.name, target: '0102', disconnected: true },
+    ]);
+  });
+
+  it('removes the row of a Service that went away and sends its unregistration', async () => {
+    // prepare
+    const world = memoryWorld([WEB, DB]);
+    await recomputeCluster(request(), world.deps);
+    world.services.splice(1, 1);
+
+    // act
+    const outcome = await recomputeCluster(request(new Date(NOW.getTime() + 1)), world.deps);
+
+    // assess
+    expect(outcome).toMatchObject({
+      status: 'changed',
+      generation: 2,
+      ips: 1,
+      registered: 0,
+      unregistered: 2,
+    });
+    expect([...world.state.rows(CLUSTER.name).keys()]).toEqual(['10.1.0.4']);
+    expect((await world.state.getHead(CLUSTER.name))?.generation).toBe(2);
+    const last = world.queues.texts(DELTA_QUEUE).map((t) => parseDeltaMessage(decodeMessage(t)))[1];
+    expect(last).toMatchObject({
+      generation: 2,
+      deltas: [{ ip: '10.1.0.5', register: [], unregister: DB_TAGS }],
+    });
+  });
+
+  it('defers a request while another recompute holds the lease, writing nothing', async () => {
+    // prepare
+    const world = memoryWorld([WEB]);
+    const lease = { leaseOwner: 'other-host/1', leaseUntil: new Date(NOW.getTime() + 60_000).toISOString() };
+    await world.state.createHead({
+      cluster: CLUSTER.name,
+      generation: 0,
+      pendingGeneration: 0,
+      ipCount: 0,
+      tagCount: 0,
+      targets: [],
+      retiringTargets: [],
+      ...lease,
+    });
+
+    // act
+    const outcome = await recomputeCluster(request(), world.deps);
+
+    // assess
+    expect(outcome.status).toBe('busy');
+    expect(world.state.rows(CLUSTER.name).size).toBe(0);
+    expect(world.queues.texts(DELTA_QUEUE)).toEqual([]);
+    expect(world.queues.texts(RECOMPUTE_QUEUE).map(decodeMessage)).toEqual([request()]);
+    expect(await world.queues.peek(RECOMPUTE_QUEUE)).toEqual([]);
+    expect(await world.state.getHead(CLUSTER.name)).toMatchObject(lease);
+  });
+});

@@ -1,0 +1,4 @@
+import { describeClusterStateContract } from '../../helpers/clusterStateContract.js';
+import { MemoryClusterState } from '../../helpers/memoryStores.js';
+
+describeClusterStateContract('MemoryClusterState', () => new MemoryClusterState());
