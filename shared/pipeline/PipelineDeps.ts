@@ -6,6 +6,12 @@ import type { PipelineQueues } from '../queues/PipelineQueues.js';
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
 import type { TargetStatusRepository } from '../state/TargetStatusRepository.js';
 
+/**
+ * The write phases of a recompute, in order: announce the pending generation, enqueue the delta
+ * messages, write the IP rows, commit (generation and lease release in one head write).
+ */
+export type RecomputePhase = 'announce' | 'enqueue' | 'write-rows' | 'commit';
+
 /** Everything the pipeline steps use, passed as one object (adapters behind small interfaces). */
 export interface PipelineDeps {
   state: ClusterStateRepository;
@@ -26,6 +32,11 @@ export interface PipelineDeps {
    * and the lease, so a recompute never writes after its invocation is given up.
    */
   recomputeBudgetMs: number;
+  /**
+   * Called before each write phase of a recompute (tests inject crashes by phase name; production
+   * leaves it unset). A throw ends the recompute there, as a crash would.
+   */
+  onRecomputePhase?: (phase: RecomputePhase, cluster: string) => void;
   /** Minutes between two audits of the same target. */
   auditIntervalMinutes: number;
   /** Seconds before a recompute that found the cluster busy is tried again. */

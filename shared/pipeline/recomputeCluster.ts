@@ -15,7 +15,7 @@ import {
   releaseFailedLease,
 } from './clusterLease.js';
 import { chunkDeltaMessages, type RecomputeMessage, toWireDeltaMessage } from './messages.js';
-import type { PipelineDeps } from './PipelineDeps.js';
+import type { PipelineDeps, RecomputePhase } from './PipelineDeps.js';
 import { resolveTargets } from './resolveTargets.js';
 
 /** What a recompute did. */
@@ -194,10 +194,13 @@ async function runLeased(run: LeasedRun): Promise<RecomputeOutcome> {
   if (retirement.held)
     log.error(`target removal held: ${retirement.held}`, { deviceGroups: known?.deviceGroups });
   const generation = committed + 1;
+  enter(run, 'announce');
   const announced = await deps.state.replaceHead({ ...lease.head, pendingGeneration: generation });
+  enter(run, 'enqueue');
   const messages = await enqueueDeltas(run, deltas, targets, generation);
   await recordDisconnected(run, disconnected);
   run.checkDeadline();
+  enter(run, 'write-rows');
   await writeRows(run, deltas, desired, generation);
   await commit(run, announced, { generation, desired, targets, retiring: retirement.retiring });
   deps.queues.notify(DELTA_QUEUE);
@@ -222,6 +225,11 @@ async function runLeased(run: LeasedRun): Promise<RecomputeOutcome> {
     durationMs: Date.now() - run.started,
   });
   return outcome;
+}
+
+/** Marks the start of a write phase (see {@link RecomputePhase}). */
+function enter(run: LeasedRun, phase: RecomputePhase): void {
+  run.deps.onRecomputePhase?.(phase, run.clusterName);
 }
 
 /** The cluster's targets: from its device groups, or (deleted and gone from the directory) the last ones. */
@@ -299,6 +307,7 @@ async function commit(
   next: { generation: number; desired: IpTagMap; targets?: string[]; retiring?: string[] },
 ): Promise<void> {
   const { deps, deleted, request } = run;
+  enter(run, 'commit');
   const now = deps.now().toISOString();
   const writeEventAt = nextWriteEventAt(head, request);
   await deps.state.replaceHead({

@@ -12,7 +12,7 @@ import type { KubeService, ServiceSource } from '../../shared/kubernetes/KubeSer
 import { type LogLevel, memoryLogger } from '../../shared/logger.js';
 import { PanoramaClient } from '../../shared/panorama/PanoramaClient.js';
 import { parseDeltaMessage, parseRecomputeMessage } from '../../shared/pipeline/messages.js';
-import type { PipelineDeps } from '../../shared/pipeline/PipelineDeps.js';
+import type { PipelineDeps, RecomputePhase } from '../../shared/pipeline/PipelineDeps.js';
 import { type PushOutcome, pushTagDeltas } from '../../shared/pipeline/pushTagDeltas.js';
 import { type RecomputeOutcome, recomputeCluster } from '../../shared/pipeline/recomputeCluster.js';
 import {
@@ -97,20 +97,20 @@ export class ProcessDeath {
   }
 }
 
-/** Where a dying recompute's process stops. */
+/**
+ * Where a dying recompute's process stops, by recompute phase (see {@link CRASH_PHASES}):
+ * - `pending`: as it announces the pending generation (before any enqueue);
+ * - `mid-enqueue`: after `sendsBeforeDeath` delta messages (see {@link DyingQueues});
+ * - `rows`: as it writes the IP rows (after every delta was enqueued);
+ * - `commit`: as it commits (rows written, generation not committed).
+ */
 export type CrashPoint = 'pending' | 'mid-enqueue' | 'rows' | 'commit';
 
-/**
- * A state store whose process dies at a chosen point of a recompute (as in crashRecovery.test.ts):
- * - `pending`: at the head write that announces the pending generation (before any enqueue);
- * - `rows`: at the IP-row write (after every delta was enqueued);
- * - `commit`: at the final head commit (rows written, generation not committed).
- */
+/** A state store on a dying process: once the process is dead, every call fails. */
 export class DyingStateStore extends ClusterStateStore {
   constructor(
     table: TableClient,
     readonly death: ProcessDeath,
-    readonly at: CrashPoint,
   ) {
     super(table);
   }
@@ -138,27 +138,21 @@ export class DyingStateStore extends ClusterStateStore {
     options?: Parameters<ClusterStateStore['writeIpTags']>[4],
   ) {
     this.death.check();
-    if (this.at === 'rows') this.death.die();
     return super.writeIpTags(cluster, upserts, deletes, generation, options);
   }
   override async replaceHead(head: ClusterHead) {
     this.death.check();
-    if (this.at === 'pending' && head.pendingGeneration > head.generation && head.leaseOwner) {
-      this.death.die();
-    }
-    if (
-      this.at === 'commit' &&
-      head.leaseOwner === '' &&
-      head.generation === head.pendingGeneration &&
-      head.generation > 0
-    ) {
-      this.death.die();
-    }
     return super.replaceHead(head);
   }
 }
 
-/** Queues whose process dies after `sendsBeforeDeath` delta messages were sent (a crash mid-enqueue). */
+/** The recompute phase at which a process dies at `at` (`mid-enqueue` dies in {@link DyingQueues}). */
+export const CRASH_PHASES: Record<Exclude<CrashPoint, 'mid-enqueue'>, RecomputePhase> = {
+  pending: 'announce',
+  rows: 'write-rows',
+  commit: 'commit',
+};
+
 export class DyingQueues extends MessageQueues {
   sent = 0;
   constructor(
@@ -552,7 +546,10 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
           }
           if (options.crash) {
             const { at, death } = options.crash;
-            deps.state = new DyingStateStore(table(CLUSTER_STATE_TABLE), death, at);
+            deps.state = new DyingStateStore(table(CLUSTER_STATE_TABLE), death);
+            deps.onRecomputePhase = (phase) => {
+              if (at !== 'mid-enqueue' && phase === CRASH_PHASES[at]) death.die();
+            };
             deps.queues = new DyingQueues(
               queueService,
               death,

@@ -1,11 +1,11 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineDeps, RecomputePhase } from '../../../shared/pipeline/PipelineDeps.js';
 import {
   CLUSTER_STATE_TABLE,
   type ClusterHead,
   ClusterStateStore,
 } from '../../../shared/state/ClusterStateStore.js';
-import type { IpTagMap } from '../../../shared/tags/IpTagMap.js';
 import {
   internalService,
   type PipelineWorld,
@@ -13,51 +13,39 @@ import {
   startPipelineWorld,
 } from '../../helpers/pipelineWorld.js';
 
-/** A state store whose process "dies" at a chosen write: that write and every later call fail. */
+/** A state store on a process that can die: once dead, every call fails. */
 class DyingStateStore extends ClusterStateStore {
   dead = false;
-  constructor(
-    table: TableClient,
-    private readonly dieAt: 'rows' | 'commit',
-  ) {
-    super(table);
-  }
   #check(): void {
     if (this.dead) throw new Error('process is gone');
+  }
+  /** Dies as the recompute enters `phase`. */
+  dieAt(phase: RecomputePhase): NonNullable<PipelineDeps['onRecomputePhase']> {
+    return (entered) => {
+      if (entered !== phase) return;
+      this.dead = true;
+      throw new Error('process is gone');
+    };
   }
   override async getHead(cluster: string) {
     this.#check();
     return super.getHead(cluster);
   }
-  override async writeIpTags(
-    cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
-    generation: number,
-  ) {
+  override async readIpTags(cluster: string) {
     this.#check();
-    if (this.dieAt === 'rows') {
-      this.dead = true;
-      throw new Error('process is gone');
-    }
-    return super.writeIpTags(cluster, upserts, deletes, generation);
+    return super.readIpTags(cluster);
+  }
+  override async writeIpTags(...args: Parameters<ClusterStateStore['writeIpTags']>) {
+    this.#check();
+    return super.writeIpTags(...args);
   }
   override async replaceHead(head: ClusterHead) {
     this.#check();
-    if (
-      this.dieAt === 'commit' &&
-      head.leaseOwner === '' &&
-      head.generation === head.pendingGeneration &&
-      head.generation > 0
-    ) {
-      this.dead = true;
-      throw new Error('process is gone');
-    }
     return super.replaceHead(head);
   }
 }
 
-describe.each(['rows', 'commit'] as const)('a crash after enqueue, before the %s write', (dieAt) => {
+describe.each(['write-rows', 'commit'] as const)('a crash after enqueue, entering the %s phase', (dieAt) => {
   let world: PipelineWorld;
   const cluster = `aks-crash-${dieAt}`;
 
@@ -72,9 +60,9 @@ describe.each(['rows', 'commit'] as const)('a crash after enqueue, before the %s
     const table = TableClient.fromConnectionString(world.azurite.connectionString, CLUSTER_STATE_TABLE, {
       allowInsecureConnection: true,
     });
-    const dying = new DyingStateStore(table, dieAt);
+    const dying = new DyingStateStore(table);
     const crashed = await world
-      .recompute(cluster, { deps: { ...world.deps, state: dying } })
+      .recompute(cluster, { deps: { ...world.deps, state: dying, onRecomputePhase: dying.dieAt(dieAt) } })
       .catch((err: Error) => err);
     expect(dying.dead).toBe(true);
     expect(crashed).toBeDefined();
