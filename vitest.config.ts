@@ -13,6 +13,8 @@ export default defineConfig({
       provider: 'v8',
       include: ['shared/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
+      // `npm test` (and so CI) fails below these; measured 95.3 / 86.9 / 97.7 / 96.5 when set.
+      thresholds: { statements: 93, branches: 84, functions: 95, lines: 94 },
     },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },

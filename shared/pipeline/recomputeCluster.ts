@@ -21,7 +21,7 @@ import { resolveTargets } from './resolveTargets.js';
 /** What a recompute did. */
 export interface RecomputeOutcome {
   cluster: string;
-  status: 'unchanged' | 'changed' | 'deleted' | 'coalesced' | 'busy' | 'unknown' | 'failed';
+  status: 'unchanged' | 'changed' | 'deleted' | 'coalesced' | 'busy' | 'not-monitored' | 'failed';
   generation?: number;
   ips: number;
   registered: number;
@@ -99,7 +99,7 @@ export async function recomputeCluster(
   const clusterName = known?.name ?? request.cluster;
   if (!known && !request.deleted) {
     log.warn('recompute skipped: cluster is not monitored (not in CLUSTERS nor discovered)');
-    return emptyOutcome(request.cluster, 'unknown');
+    return emptyOutcome(request.cluster, 'not-monitored');
   }
   if (options.dryRun) return dryRun(request, deps, known, clusterName, log);
 
@@ -116,7 +116,7 @@ export async function recomputeCluster(
       eventTime: request.eventTime,
       lastWriteEventAt: before?.lastWriteEventAt,
     });
-    if (!known) return emptyOutcome(clusterName, 'unknown');
+    if (!known) return emptyOutcome(clusterName, 'not-monitored');
   }
   const lease = await acquireClusterLease(deps, {
     name: clusterName,
