@@ -1,6 +1,7 @@
 import { backoffDelay } from '../backoff.js';
+import type { TagDelta } from '../diff/TagDelta.js';
 import { classify, describeError, FailureKind, FirewallNotConnectedError, SyncError } from '../errors.js';
-import { withFields } from '../logger.js';
+import { type Logger, withFields } from '../logger.js';
 import type { EntryFailure, IpTagEntry, TargetOptions } from '../panorama/PanoramaApi.js';
 import { DELTA_QUEUE } from '../queues/queueNames.js';
 import { PANORAMA_TARGET } from '../state/TargetStatusRepository.js';
@@ -67,135 +68,186 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   const started = Date.now();
   const { cluster, target, generation } = message;
   const log = withFields(deps.logger, { cluster, target, generation });
-  const head = await deps.state.getHead(cluster);
-  const committed = head?.generation ?? -1;
-  if (generation > committed) {
-    const deferrals = message.deferrals ?? 0;
-    if (deferrals >= MAX_DEFERRALS) throw new StateNotCommittedError(cluster, generation, committed);
-    const delaySeconds = backoffDelay(deferrals + 1, DEFERRAL_BACKOFF) / 1000;
-    await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage({ ...message, deferrals: deferrals + 1 }), {
-      delaySeconds,
-    });
-    log.info('push deferred: generation not committed yet', {
-      committed,
-      deferrals: deferrals + 1,
-      delaySeconds,
-    });
-    return {
-      cluster,
-      target,
-      generation,
-      status: 'deferred',
-      registered: 0,
-      unregistered: 0,
-      skipped: 0,
-      failures: [],
-      calls: 0,
-    };
-  }
+  const committed = (await deps.state.getHead(cluster))?.generation ?? -1;
+  if (generation > committed) return defer(message, committed, deps, log);
 
-  const ips = message.deltas.map((d) => d.ip);
-  const state = await deps.state.readIpTagsFor(cluster, ips);
-  const register: IpTagEntry[] = [];
-  const unregister: IpTagEntry[] = [];
-  let skipped = 0;
-  let registerCount = 0;
-  let unregisterCount = 0;
-  for (const d of message.deltas) {
-    const current = new Set(state.get(d.ip) ?? []);
-    const reg = d.register.filter((t) => current.has(t));
-    const unreg = d.unregister.filter((t) => !current.has(t));
-    skipped += d.register.length - reg.length + d.unregister.length - unreg.length;
-    if (reg.length) register.push({ ip: d.ip, tags: reg });
-    if (unreg.length) unregister.push({ ip: d.ip, tags: unreg });
-    registerCount += reg.length;
-    unregisterCount += unreg.length;
-  }
+  const state = await deps.state.readIpTagsFor(
+    cluster,
+    message.deltas.map((d) => d.ip),
+  );
+  const plan = planPush(message.deltas, state);
   const base = {
     cluster,
     target,
     generation,
-    registered: registerCount,
-    unregistered: unregisterCount,
-    skipped,
+    registered: plan.registerCount,
+    unregistered: plan.unregisterCount,
+    skipped: plan.skipped,
   };
-  if (register.length === 0 && unregister.length === 0) {
-    log.debug('push: nothing still holds in the state', { skipped });
+  if (plan.register.length === 0 && plan.unregister.length === 0) {
+    log.debug('push: nothing still holds in the state', { skipped: plan.skipped });
     return { ...base, status: 'nothing-to-send', failures: [], calls: 0 };
   }
+  const sent = await send(plan, message, deps, log);
+  if (sent.disconnected) return { ...base, status: 'disconnected', failures: [], calls: sent.calls };
+  await recordPushed(message, plan, sent.failures, deps);
+  const fields = {
+    registered: plan.registerCount,
+    unregistered: plan.unregisterCount,
+    skipped: plan.skipped,
+    calls: sent.calls,
+    durationMs: Date.now() - started,
+  };
+  if (sent.failures.length > 0) {
+    log.error('push done with rejected entries', {
+      ...fields,
+      failedEntries: sent.failures.length,
+      sample: failureSample(sent.failures),
+    });
+    return { ...base, status: 'entry-failures', failures: sent.failures, calls: sent.calls };
+  }
+  log.info('push done', fields);
+  return { ...base, status: 'pushed', failures: [], calls: sent.calls };
+}
 
+/** What a push sends: the pairs of a message that still hold in the state (level-triggered). */
+export interface PushPlan {
+  register: IpTagEntry[];
+  unregister: IpTagEntry[];
+  registerCount: number;
+  unregisterCount: number;
+  /** Pairs that no longer hold and are not sent. */
+  skipped: number;
+}
+
+/**
+ * Plans a push: registers a tag only if the state of its IP still has it, unregisters one only if
+ * the state no longer has it. Pure.
+ */
+export function planPush(
+  deltas: readonly TagDelta[],
+  state: ReadonlyMap<string, readonly string[]>,
+): PushPlan {
+  const plan: PushPlan = { register: [], unregister: [], registerCount: 0, unregisterCount: 0, skipped: 0 };
+  for (const d of deltas) {
+    const current = new Set(state.get(d.ip) ?? []);
+    const reg = d.register.filter((t) => current.has(t));
+    const unreg = d.unregister.filter((t) => !current.has(t));
+    plan.skipped += d.register.length - reg.length + d.unregister.length - unreg.length;
+    if (reg.length) plan.register.push({ ip: d.ip, tags: reg });
+    if (unreg.length) plan.unregister.push({ ip: d.ip, tags: unreg });
+    plan.registerCount += reg.length;
+    plan.unregisterCount += unreg.length;
+  }
+  return plan;
+}
+
+/** Puts a message whose generation is not committed back with a growing delay (invariant 2). */
+async function defer(
+  message: DeltaMessage,
+  committed: number,
+  deps: PipelineDeps,
+  log: Logger,
+): Promise<PushOutcome> {
+  const { cluster, target, generation } = message;
+  const deferrals = message.deferrals ?? 0;
+  if (deferrals >= MAX_DEFERRALS) throw new StateNotCommittedError(cluster, generation, committed);
+  const delaySeconds = backoffDelay(deferrals + 1, DEFERRAL_BACKOFF) / 1000;
+  await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage({ ...message, deferrals: deferrals + 1 }), {
+    delaySeconds,
+  });
+  log.info('push deferred: generation not committed yet', {
+    committed,
+    deferrals: deferrals + 1,
+    delaySeconds,
+  });
+  return {
+    cluster,
+    target,
+    generation,
+    status: 'deferred',
+    registered: 0,
+    unregistered: 0,
+    skipped: 0,
+    failures: [],
+    calls: 0,
+  };
+}
+
+/**
+ * Sends a plan: unregisters, then registers. A firewall that is not connected is recorded and
+ * left to the audit; any other failure of a whole call is recorded and thrown.
+ */
+async function send(
+  plan: PushPlan,
+  message: DeltaMessage,
+  deps: PipelineDeps,
+  log: Logger,
+): Promise<{ calls: number; failures: EntryFailure[]; disconnected: boolean }> {
+  const { cluster, target } = message;
   const opts = targetOptions(target);
   const failures: EntryFailure[] = [];
   let calls = 0;
   try {
-    if (unregister.length) {
-      const r = await deps.panorama.unregisterTags(unregister, opts);
+    for (const [entries, call] of [
+      [plan.unregister, deps.panorama.unregisterTags.bind(deps.panorama)],
+      [plan.register, deps.panorama.registerTags.bind(deps.panorama)],
+    ] as const) {
+      if (entries.length === 0) continue;
+      const r = await call(entries, opts);
       calls += r.calls;
       failures.push(...r.failures);
     }
-    if (register.length) {
-      const r = await deps.panorama.registerTags(register, opts);
-      calls += r.calls;
-      failures.push(...r.failures);
-    }
+    return { calls, failures, disconnected: false };
   } catch (err) {
-    const kind = classify(err);
     const error = describeError(err);
-    const at = deps.now().toISOString();
+    const lastErrorAt = deps.now().toISOString();
     if (err instanceof FirewallNotConnectedError) {
-      await deps.status.recordPush({
-        cluster,
-        target,
-        disconnected: true,
-        lastError: error,
-        lastErrorAt: at,
-      });
+      await deps.status.recordPush({ cluster, target, disconnected: true, lastError: error, lastErrorAt });
       log.warn('push skipped: firewall not connected; the audit will repair it', { error });
-      return { ...base, status: 'disconnected', failures: [], calls };
+      return { calls, failures: [], disconnected: true };
     }
-    await deps.status.recordPush({ cluster, target, lastError: error, lastErrorAt: at });
+    await deps.status.recordPush({ cluster, target, lastError: error, lastErrorAt });
     // A failure of the call itself (404, an HTML page, TLS) is never completed away: the host
     // retries the message, then poisons it, and it can be replayed once the cause is fixed.
     log.error('push failed; the message is retried, then poisoned', {
       error,
-      kind,
-      registered: registerCount,
-      unregistered: unregisterCount,
+      kind: classify(err),
+      registered: plan.registerCount,
+      unregistered: plan.unregisterCount,
     });
     throw err;
   }
+}
 
+async function recordPushed(
+  message: DeltaMessage,
+  plan: PushPlan,
+  failures: readonly EntryFailure[],
+  deps: PipelineDeps,
+): Promise<void> {
   const at = deps.now().toISOString();
-  const sample = failures
+  await deps.status.recordPush({
+    cluster: message.cluster,
+    target: message.target,
+    lastPushAt: at,
+    lastPushGeneration: message.generation,
+    registered: plan.registerCount,
+    unregistered: plan.unregisterCount,
+    failedEntries: failures.length,
+    disconnected: false,
+    lastError: failures.length ? `${failures.length} entries rejected: ${failureSample(failures)}` : '',
+    ...(failures.length ? { lastErrorAt: at } : {}),
+  });
+}
+
+/** The first three rejected entries, each with at most five of its tags. */
+function failureSample(failures: readonly EntryFailure[]): string {
+  return failures
     .slice(0, 3)
     .map(
       (f) =>
         `${f.ip} [${f.tags.slice(0, 5).join(', ')}${f.tags.length > 5 ? `, +${f.tags.length - 5} more` : ''}]: ${f.message}`,
     )
     .join('; ');
-  await deps.status.recordPush({
-    cluster,
-    target,
-    lastPushAt: at,
-    lastPushGeneration: generation,
-    registered: registerCount,
-    unregistered: unregisterCount,
-    failedEntries: failures.length,
-    disconnected: false,
-    lastError: failures.length ? `${failures.length} entries rejected: ${sample}` : '',
-    ...(failures.length ? { lastErrorAt: at } : {}),
-  });
-  const fields = {
-    registered: registerCount,
-    unregistered: unregisterCount,
-    skipped,
-    calls,
-    durationMs: Date.now() - started,
-  };
-  if (failures.length > 0) {
-    log.error('push done with rejected entries', { ...fields, failedEntries: failures.length, sample });
-    return { ...base, status: 'entry-failures', failures, calls };
-  }
-  log.info('push done', fields);
-  return { ...base, status: 'pushed', failures: [], calls };
 }
