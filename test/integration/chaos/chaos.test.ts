@@ -48,7 +48,7 @@ import {
 } from '../../helpers/chaosWorld.js';
 
 /*
- * Seeded chaos test (issue 7, design §3): per seed, a random bounded sequence of cluster changes,
+ * Seeded chaos test of the invariants in docs/architecture.md: per seed, a random bounded sequence of cluster changes,
  * recomputes and queue deliveries under injected faults over two clusters — `aks-p<seed>` registering
  * on Panorama itself, `aks-d<seed>` on the firewalls of a device group — then faults off, poison
  * replayed, a final recompute + drain, a forced audit + drain, and the check: on EVERY target the

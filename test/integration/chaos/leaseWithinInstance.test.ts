@@ -4,7 +4,7 @@ import { type RecomputeOutcome, recomputeCluster } from '../../../shared/pipelin
 import { type ChaosWorld, type SeedWorld, serviceOf, startChaosWorld } from '../../helpers/chaosWorld.js';
 
 /*
- * Found by the chaos test (issue 7). Invariant 4 — one recompute per cluster at a time — must hold
+ * Found by the chaos test. Invariant 4 — one recompute per cluster at a time — must hold
  * between two invocations of the SAME process too: the Functions host runs queue messages
  * concurrently in one process (host.json `batchSize` 2 + `newBatchThreshold` 2), and every
  * invocation of a process shares `deps.instanceId`. `acquireLease` used to let a lease held by its
