@@ -7,7 +7,7 @@ import { type AzuriteServer, startAzurite } from '../../host/azurite.js';
 import { loadHostSettings } from '../../host/loadHostSettings.js';
 import { createAksAdapters } from '../../shared/aks/createAksAdapters.js';
 import { type AppConfig, type ClusterConfig, loadConfig } from '../../shared/config/loadConfig.js';
-import { classify, FailureKind } from '../../shared/errors.js';
+import { InputError } from '../../shared/errors.js';
 import type { KubeService, ServiceSource } from '../../shared/kubernetes/KubeService.js';
 import { type LogLevel, memoryLogger } from '../../shared/logger.js';
 import { PanoramaClient } from '../../shared/panorama/PanoramaClient.js';
@@ -21,6 +21,7 @@ import {
   type ReceivedMessage,
   type SendOptions,
 } from '../../shared/queues/MessageQueues.js';
+import { messageDisposition } from '../../shared/queues/messageDisposition.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../../shared/queues/queueNames.js';
 import { createRuntime } from '../../shared/runtime/createRuntime.js';
 import {
@@ -573,8 +574,8 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
 
 // ---------------------------------------------------------------------------------------------
 // Queue processing with the Functions host's semantics (success deletes; failure releases for a
-// retry; the attempt that reaches maxDequeueCount — or a permanent failure — moves the message to
-// `<queue>-poison`), plus the chaos knobs: shuffled (reordered) batches, duplicate delivery and
+// retry; the attempt that reaches maxDequeueCount — or an unreadable message — moves it to
+// `<queue>-poison`: `messageDisposition`), plus the chaos knobs: shuffled (reordered) batches, duplicate delivery and
 // concurrent consumers.
 // ---------------------------------------------------------------------------------------------
 
@@ -681,7 +682,8 @@ async function complete(
     return;
   }
   stats.failed++;
-  if (classify(error) === FailureKind.permanent || m.dequeueCount >= options.maxDequeueCount) {
+  const unreadable = error instanceof InputError;
+  if (messageDisposition(false, m.dequeueCount, options.maxDequeueCount, { unreadable }) === 'poison') {
     await deps.queues.sendText(poisonQueueName(queue), m.messageText);
     await deps.queues.delete(queue, m);
     stats.poisoned++;
