@@ -235,7 +235,11 @@ interface StoredMessage {
   visibleAt: number;
 }
 
-const messageNotFound = () => Object.assign(new Error('MessageNotFound'), { statusCode: 404 });
+/** As Queue Storage answers: 404 for a message that is gone, 400 for a pop receipt that was replaced. */
+const messageNotFound = () =>
+  Object.assign(new Error('MessageNotFound'), { statusCode: 404, code: 'MessageNotFound' });
+const popReceiptMismatch = () =>
+  Object.assign(new Error('PopReceiptMismatch'), { statusCode: 400, code: 'PopReceiptMismatch' });
 
 /**
  * {@link PipelineQueues} in memory, with the semantics of `MessageQueues`
@@ -264,8 +268,9 @@ export class MemoryQueues implements PipelineQueues {
 
   #find(queueName: string, message: Pick<ReceivedMessage, 'messageId' | 'popReceipt'>): number {
     const q = this.#queue(queueName);
-    const i = q.findIndex((m) => m.messageId === message.messageId && m.popReceipt === message.popReceipt);
+    const i = q.findIndex((m) => m.messageId === message.messageId);
     if (i < 0) throw messageNotFound();
+    if (q[i]?.popReceipt !== message.popReceipt) throw popReceiptMismatch();
     return i;
   }
 

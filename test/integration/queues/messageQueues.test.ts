@@ -1,0 +1,11 @@
+import { QueueServiceClient } from '@azure/storage-queue';
+import { inject } from 'vitest';
+import { MessageQueues } from '../../../shared/queues/MessageQueues.js';
+import { describePipelineQueuesContract } from '../../helpers/pipelineQueuesContract.js';
+
+/** Queues on the shared Azurite; the contract gives every test queue names of its own. */
+function freshQueues(): MessageQueues {
+  return new MessageQueues(QueueServiceClient.fromConnectionString(inject('azuriteConnectionString')));
+}
+
+describePipelineQueuesContract('MessageQueues on Azurite', freshQueues);

@@ -1,0 +1,4 @@
+import { MemoryQueues } from '../../helpers/memoryStores.js';
+import { describePipelineQueuesContract } from '../../helpers/pipelineQueuesContract.js';
+
+describePipelineQueuesContract('MemoryQueues', () => new MemoryQueues());
