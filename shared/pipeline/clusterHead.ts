@@ -74,7 +74,7 @@ export function planRetirement(head: ClusterHead, resolved: ResolvedTargets): Re
   if (now.size === 0 && leaving.length > 0) {
     return {
       retiring: retiring.sort(),
-      held: `the device groups resolve to no firewall; removal from ${leaving.length} targets is held`,
+      held: `the device groups resolve to no firewall; removal from ${leaving.length} targets is held (check the cluster's deviceGroups against Panorama's device-group names)`,
     };
   }
   return { retiring: [...retiring, ...leaving].sort() };

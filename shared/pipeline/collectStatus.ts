@@ -2,7 +2,7 @@ import { decodeMessage, type PipelineQueues } from '../queues/PipelineQueues.js'
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
 import type { AuditStatus, TargetStatus, TargetStatusRepository } from '../state/TargetStatusRepository.js';
-import { hasCommittedState } from './clusterHead.js';
+import { hasCommittedState, isLeased } from './clusterHead.js';
 
 /** Per-cluster status. */
 export interface ClusterStatus {
@@ -75,7 +75,6 @@ export async function collectStatus(deps: {
   const poisonedSample = await countByTarget(deps.queues, poisonQueueName(DELTA_QUEUE));
   const pendingSample = await countByTarget(deps.queues, DELTA_QUEUE);
   const monitored = new Set(deps.monitored.map((n) => n.toLowerCase()));
-  const now = deps.now().getTime();
   const clusterNames = new Map<string, string>();
   for (const h of heads) clusterNames.set(h.cluster.toLowerCase(), h.cluster);
   for (const n of deps.monitored)
@@ -102,7 +101,7 @@ export async function collectStatus(deps: {
       ...(head?.deletedAt ? { deletedAt: head.deletedAt } : {}),
       synced: hasCommittedState(head),
       retiringTargets: head?.retiringTargets ?? [],
-      recomputing: !!head?.leaseOwner && !!head.leaseUntil && Date.parse(head.leaseUntil) > now,
+      recomputing: isLeased(head, deps.now()),
       monitored: monitored.has(name.toLowerCase()),
       targets,
     };

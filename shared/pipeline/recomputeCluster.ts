@@ -52,10 +52,13 @@ export function emptyOutcome(cluster: string, status: RecomputeOutcome['status']
 /** The recompute ran out of its time budget (the invocation's `functionTimeout`): retry later. */
 export class RecomputeTimeoutError extends SyncError {
   constructor(cluster: string, budgetMs: number) {
-    super(`recompute of ${cluster} stopped: it ran longer than its ${Math.round(budgetMs / 1000)} s budget`, {
-      kind: FailureKind.retryable,
-      details: { cluster, budgetMs },
-    });
+    super(
+      `recompute of ${cluster} stopped: it ran longer than its ${Math.round(budgetMs / 1000)} s budget inside functionTimeout; it is retried (see docs/host-json.md)`,
+      {
+        kind: FailureKind.retryable,
+        details: { cluster, budgetMs },
+      },
+    );
     this.name = 'RecomputeTimeoutError';
   }
 }

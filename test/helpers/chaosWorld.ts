@@ -734,50 +734,47 @@ async function runLikeHost<T>(
   }
 }
 
+/** A queue's consumer: the pipeline step and how its outcome is described in the stats. */
+interface QueueConsumer<T> {
+  queue: string;
+  handle: (text: string, consumer: PipelineDeps) => Promise<T>;
+  describe: (result: T) => string;
+}
+
+const DELTA_CONSUMER: QueueConsumer<PushOutcome> = {
+  queue: DELTA_QUEUE,
+  handle: (text, consumer) => pushTagDeltas(parseDeltaMessage(decodeMessage(text)), consumer),
+  describe: (o) => `${o.cluster}/${o.target}@${o.generation}:${o.status}`,
+};
+
+const RECOMPUTE_CONSUMER: QueueConsumer<RecomputeOutcome> = {
+  queue: RECOMPUTE_QUEUE,
+  handle: (text, consumer) => recomputeCluster(parseRecomputeMessage(decodeMessage(text)), consumer),
+  describe: (o) => `${o.cluster}:${o.status}${o.generation === undefined ? '' : `@${o.generation}`}`,
+};
+
 /** One host's listener on `tag-deltas` (see {@link runLikeHost}). */
 export function hostDeliverDeltas(deps: PipelineDeps, options: DeliveryOptions): Promise<DeliveryStats> {
-  return runLikeHost(
-    DELTA_QUEUE,
-    deps,
-    options,
-    (text, consumer) => pushTagDeltas(parseDeltaMessage(decodeMessage(text)), consumer),
-    (o: PushOutcome) => `${o.cluster}/${o.target}@${o.generation}:${o.status}`,
-  );
+  const c = DELTA_CONSUMER;
+  return runLikeHost(c.queue, deps, options, c.handle, c.describe);
 }
 
 /** One host's listener on `cluster-recompute` (see {@link runLikeHost}). */
 export function hostDeliverRecomputes(deps: PipelineDeps, options: DeliveryOptions): Promise<DeliveryStats> {
-  return runLikeHost(
-    RECOMPUTE_QUEUE,
-    deps,
-    options,
-    (text, consumer) => recomputeCluster(parseRecomputeMessage(decodeMessage(text)), consumer),
-    (o: RecomputeOutcome) =>
-      `${o.cluster}:${o.status}${o.generation === undefined ? '' : `@${o.generation}`}`,
-  );
+  const c = RECOMPUTE_CONSUMER;
+  return runLikeHost(c.queue, deps, options, c.handle, c.describe);
 }
 
 /** Delivers one batch of visible `tag-deltas` messages to `pushTagDeltas`. */
 export function deliverDeltas(deps: PipelineDeps, options: DeliveryOptions): Promise<DeliveryStats> {
-  return deliver(
-    DELTA_QUEUE,
-    deps,
-    options,
-    (text, consumer) => pushTagDeltas(parseDeltaMessage(decodeMessage(text)), consumer),
-    (o: PushOutcome) => `${o.cluster}/${o.target}@${o.generation}:${o.status}`,
-  );
+  const c = DELTA_CONSUMER;
+  return deliver(c.queue, deps, options, c.handle, c.describe);
 }
 
 /** Delivers one batch of visible `cluster-recompute` messages to `recomputeCluster`. */
 export function deliverRecomputes(deps: PipelineDeps, options: DeliveryOptions): Promise<DeliveryStats> {
-  return deliver(
-    RECOMPUTE_QUEUE,
-    deps,
-    options,
-    (text, consumer) => recomputeCluster(parseRecomputeMessage(decodeMessage(text)), consumer),
-    (o: RecomputeOutcome) =>
-      `${o.cluster}:${o.status}${o.generation === undefined ? '' : `@${o.generation}`}`,
-  );
+  const c = RECOMPUTE_CONSUMER;
+  return deliver(c.queue, deps, options, c.handle, c.describe);
 }
 
 /**

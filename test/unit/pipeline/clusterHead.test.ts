@@ -362,7 +362,7 @@ describe('planRetirement', () => {
   it('holds the removal from every target when the device groups resolve to no firewall', () => {
     expect(plan(['fw1', 'fw2'], [], [])).toStrictEqual({
       retiring: [],
-      held: 'the device groups resolve to no firewall; removal from 2 targets is held',
+      held: "the device groups resolve to no firewall; removal from 2 targets is held (check the cluster's deviceGroups against Panorama's device-group names)",
     });
   });
 
