@@ -128,10 +128,10 @@ async function main(): Promise<void> {
   let table: MemoryTable | undefined;
   if (memoryTable) {
     table = new MemoryTable();
-    deps.state = new ClusterStateStore(table.asTableClient());
+    deps.clusterState = new ClusterStateStore(table.asTableClient());
   }
   // Warm the storage clients (table and queue creation) so the timing is the recompute's own.
-  if (deps.state instanceof ClusterStateStore) await deps.state.ensureTable();
+  if (deps.clusterState instanceof ClusterStateStore) await deps.clusterState.ensureTable();
   if (deps.queues instanceof MessageQueues) await deps.queues.queue(DELTA_QUEUE);
 
   const phases: RecomputeChildResult[] = [];

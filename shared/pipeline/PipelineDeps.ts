@@ -14,8 +14,8 @@ export type RecomputePhase = 'announce' | 'enqueue' | 'write-rows' | 'commit';
 
 /** Everything the pipeline steps use, passed as one object (adapters behind small interfaces). */
 export interface PipelineDeps {
-  state: ClusterStateRepository;
-  status: TargetStatusRepository;
+  clusterState: ClusterStateRepository;
+  targetStatus: TargetStatusRepository;
   queues: PipelineQueues;
   panorama: PanoramaApi;
   clusters: ClusterDirectory;

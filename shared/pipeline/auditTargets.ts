@@ -66,7 +66,7 @@ export async function auditTargets(
   const wanted = (clusters: Iterable<string>) =>
     !only || [...clusters].some((c) => only.has(c.toLowerCase()));
   const outcomes: AuditOutcome[] = [];
-  const recent = new Map((await deps.status.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
+  const recent = new Map((await deps.targetStatus.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
   for (const [target, clusters] of plan.disconnected) {
     if (plan.byTarget.has(target) || plan.leftBy.has(target) || !wanted(clusters)) continue;
     outcomes.push(outcomeOf(target, 'disconnected', [...clusters]));
@@ -100,7 +100,7 @@ export async function auditTargets(
 /** Resolves where every audited cluster's tags go now, and which targets clusters have left. */
 async function planAudit(deps: PipelineDeps): Promise<AuditPlan> {
   const directory = await deps.clusters.listClusters();
-  const allHeads = await deps.state.listHeads();
+  const allHeads = await deps.clusterState.listHeads();
   const inDirectory = new Map<string, ClusterConfig>(directory.map((c) => [c.name.toLowerCase(), c]));
   const synced = new Set(allHeads.filter(hasCommittedState).map((h) => h.cluster.toLowerCase()));
   for (const c of directory) {
@@ -179,7 +179,7 @@ async function auditTarget(
       deviceIps: device.size,
       failures,
     };
-    await deps.status.recordAudit({
+    await deps.targetStatus.recordAudit({
       target,
       lastAuditAt: deps.now().toISOString(),
       registered: outcome.registered,
@@ -191,7 +191,7 @@ async function auditTarget(
   } catch (err) {
     const error = describeError(err);
     log.error('audit failed', { error, leftBy: leftBy.join(',') || undefined });
-    await deps.status.recordAudit({ target, lastError: error, lastErrorAt: deps.now().toISOString() });
+    await deps.targetStatus.recordAudit({ target, lastError: error, lastErrorAt: deps.now().toISOString() });
     return { ...outcomeOf(target, 'failed', clusters), ...(leftBy.length ? { leftBy } : {}), error };
   }
 }
@@ -211,7 +211,7 @@ function logAudit(log: Logger, outcome: AuditOutcome, durationMs: number): void 
 async function desiredOn(deps: PipelineDeps, clusters: readonly string[]): Promise<Map<string, Set<string>>> {
   const desired = new Map<string, Set<string>>();
   for (const cluster of clusters) {
-    for (const [ip, tags] of await deps.state.readIpTags(cluster)) {
+    for (const [ip, tags] of await deps.clusterState.readIpTags(cluster)) {
       const set = desired.get(ip) ?? new Set<string>();
       for (const t of tags) set.add(t);
       desired.set(ip, set);
@@ -248,7 +248,7 @@ export function auditDiff(
 async function updateIdleHead(deps: PipelineDeps, head: ClusterHead, next: ClusterHead): Promise<void> {
   if (isLeased(head, deps.now())) return;
   try {
-    await deps.state.replaceHead(next);
+    await deps.clusterState.replaceHead(next);
   } catch (err) {
     if (!(err instanceof ConcurrencyConflictError)) throw err;
   }
@@ -267,7 +267,7 @@ async function forgetTarget(
   target: string,
 ): Promise<void> {
   if (!head) return;
-  const latest = await deps.state.getHead(head.cluster);
+  const latest = await deps.clusterState.getHead(head.cluster);
   if (!latest) return;
   await updateIdleHead(deps, latest, {
     ...latest,

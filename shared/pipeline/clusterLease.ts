@@ -43,9 +43,9 @@ export async function acquireClusterLease(
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = deps.now();
-      const head = await deps.state.getHead(cluster.name);
+      const head = await deps.clusterState.getHead(cluster.name);
       if (head && !mayTake(head, deps.instanceId, now)) break;
-      if (!fenced) await deps.state.createFence(cluster.name, owner);
+      if (!fenced) await deps.clusterState.createFence(cluster.name, owner);
       fenced = true;
       const leased = {
         leaseOwner: owner,
@@ -54,17 +54,17 @@ export async function acquireClusterLease(
       };
       try {
         const taken = head
-          ? await deps.state.replaceHead({ ...head, ...leased })
-          : await deps.state.createHead(newHead(cluster, leased));
+          ? await deps.clusterState.replaceHead({ ...head, ...leased })
+          : await deps.clusterState.createHead(newHead(cluster, leased));
         const previous = head?.leaseOwner;
-        if (previous) await deps.state.dropFence(cluster.name, previous);
+        if (previous) await deps.clusterState.dropFence(cluster.name, previous);
         return { owner, head: taken, tookOver: !!previous };
       } catch (err) {
         if (!(err instanceof ConcurrencyConflictError)) throw err;
       }
     }
     running.delete(owner);
-    if (fenced) await deps.state.dropFence(cluster.name, owner);
+    if (fenced) await deps.clusterState.dropFence(cluster.name, owner);
     return undefined;
   } catch (err) {
     running.delete(owner);
@@ -110,9 +110,9 @@ export async function releaseFailedLease(
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        const latest = (await deps.state.getHead(cluster)) ?? lease.head;
+        const latest = (await deps.clusterState.getHead(cluster)) ?? lease.head;
         if (latest.leaseOwner === lease.owner) {
-          await deps.state.replaceHead({
+          await deps.clusterState.replaceHead({
             ...latest,
             leaseOwner: '',
             leaseUntil: '',
@@ -121,7 +121,7 @@ export async function releaseFailedLease(
             lastErrorAt: deps.now().toISOString(),
           });
         }
-        await deps.state.dropFence(cluster, lease.owner);
+        await deps.clusterState.dropFence(cluster, lease.owner);
         return;
       } catch (err) {
         if (attempt >= RELEASE_RETRIES || classify(err) !== FailureKind.retryable) {
@@ -142,7 +142,7 @@ export async function releaseFailedLease(
 export async function endClusterLease(deps: PipelineDeps, lease: ClusterLease): Promise<void> {
   running.delete(lease.owner);
   try {
-    await deps.state.dropFence(lease.head.cluster, lease.owner);
+    await deps.clusterState.dropFence(lease.head.cluster, lease.owner);
   } catch {
     // A fence left behind is dropped by the next owner; rows starting with `_` are never read as IPs.
   }

@@ -52,16 +52,16 @@ async function countByTarget(queues: PipelineQueues, queueName: string): Promise
  * poisoned messages, last error. Read-only.
  */
 export async function collectStatus(deps: {
-  state: ClusterStateRepository;
-  status: TargetStatusRepository;
+  clusterState: ClusterStateRepository;
+  targetStatus: TargetStatusRepository;
   queues: PipelineQueues;
   monitored: readonly string[];
   now: () => Date;
 }): Promise<StatusReport> {
   const [heads, pushes, audits] = await Promise.all([
-    deps.state.listHeads(),
-    deps.status.listPushStatus(),
-    deps.status.listAuditStatus(),
+    deps.clusterState.listHeads(),
+    deps.targetStatus.listPushStatus(),
+    deps.targetStatus.listAuditStatus(),
   ]);
   const names = [
     RECOMPUTE_QUEUE,

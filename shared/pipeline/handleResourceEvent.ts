@@ -10,7 +10,7 @@ import type { PipelineDeps } from './PipelineDeps.js';
 async function knownClusters(deps: PipelineDeps): Promise<ClusterConfig[]> {
   const clusters = await deps.clusters.listClusters();
   const names = new Set(clusters.map((c) => c.name.toLowerCase()));
-  for (const head of await deps.state.listHeads()) {
+  for (const head of await deps.clusterState.listHeads()) {
     if (names.has(head.cluster.toLowerCase()) || !head.resourceId) continue;
     clusters.push({
       name: head.cluster,

@@ -68,10 +68,10 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   const started = Date.now();
   const { cluster, target, generation } = message;
   const log = withFields(deps.logger, { cluster, target, generation });
-  const committed = (await deps.state.getHead(cluster))?.generation ?? -1;
+  const committed = (await deps.clusterState.getHead(cluster))?.generation ?? -1;
   if (generation > committed) return defer(message, committed, deps, log);
 
-  const state = await deps.state.readIpTagsFor(
+  const state = await deps.clusterState.readIpTagsFor(
     cluster,
     message.deltas.map((d) => d.ip),
   );
@@ -203,11 +203,17 @@ async function send(
     const error = describeError(err);
     const lastErrorAt = deps.now().toISOString();
     if (err instanceof FirewallNotConnectedError) {
-      await deps.status.recordPush({ cluster, target, disconnected: true, lastError: error, lastErrorAt });
+      await deps.targetStatus.recordPush({
+        cluster,
+        target,
+        disconnected: true,
+        lastError: error,
+        lastErrorAt,
+      });
       log.warn('push skipped: firewall not connected; the audit will repair it', { error });
       return { calls, failures: [], disconnected: true };
     }
-    await deps.status.recordPush({ cluster, target, lastError: error, lastErrorAt });
+    await deps.targetStatus.recordPush({ cluster, target, lastError: error, lastErrorAt });
     // A failure of the call itself (404, an HTML page, TLS) is never completed away: the host
     // retries the message, then poisons it, and it can be replayed once the cause is fixed.
     log.error('push failed; the message is retried, then poisoned', {
@@ -227,7 +233,7 @@ async function recordPushed(
   deps: PipelineDeps,
 ): Promise<void> {
   const at = deps.now().toISOString();
-  await deps.status.recordPush({
+  await deps.targetStatus.recordPush({
     cluster: message.cluster,
     target: message.target,
     lastPushAt: at,

@@ -106,7 +106,7 @@ export async function recomputeCluster(
   }
   if (options.dryRun) return dryRun(request, deps, known, clusterName, log);
 
-  const before = await deps.state.getHead(clusterName);
+  const before = await deps.clusterState.getHead(clusterName);
   if (covers(before, request)) {
     log.info('recompute coalesced: a later committed recompute covers this request', {
       requestedAt: request.requestedAt,
@@ -163,7 +163,7 @@ async function dryRun(
   log: Logger,
 ): Promise<RecomputeOutcome> {
   const desired = request.deleted || !known ? new Map() : await desiredTags(known, deps, log);
-  const last = await deps.state.readIpTags(clusterName);
+  const last = await deps.clusterState.readIpTags(clusterName);
   const deltas = diffIpTags(last, keepUnstorable(desired, last, log));
   return { ...summarize(clusterName, deltas, desired), status: deltas.length ? 'changed' : 'unchanged' };
 }
@@ -174,7 +174,7 @@ async function runLeased(run: LeasedRun): Promise<RecomputeOutcome> {
   const listed =
     deleted || !known ? new Map<string, readonly string[]>() : await desiredTags(known, deps, log);
   run.checkDeadline();
-  const last = await deps.state.readIpTags(clusterName);
+  const last = await deps.clusterState.readIpTags(clusterName);
   const desired = keepUnstorable(listed, last, log);
   const deltas = diffIpTags(last, desired);
   const committed = Math.max(lease.head.generation, lease.head.pendingGeneration);
@@ -198,7 +198,7 @@ async function runLeased(run: LeasedRun): Promise<RecomputeOutcome> {
     log.error(`target removal held: ${retirement.held}`, { deviceGroups: known?.deviceGroups });
   const generation = committed + 1;
   enter(run, 'announce');
-  const announced = await deps.state.replaceHead({ ...lease.head, pendingGeneration: generation });
+  const announced = await deps.clusterState.replaceHead({ ...lease.head, pendingGeneration: generation });
   enter(run, 'enqueue');
   const messages = await enqueueDeltas(run, deltas, targets, generation);
   await recordDisconnected(run, disconnected);
@@ -273,7 +273,7 @@ async function enqueueDeltas(
 
 async function recordDisconnected(run: LeasedRun, disconnected: readonly string[]): Promise<void> {
   for (const serial of disconnected) {
-    await run.deps.status.recordPush({
+    await run.deps.targetStatus.recordPush({
       cluster: run.clusterName,
       target: serial,
       disconnected: true,
@@ -297,7 +297,7 @@ async function writeRows(
     if (tags && tags.length > 0) upserts.set(d.ip, tags);
     else removed.push(d.ip);
   }
-  await run.deps.state.writeIpTags(run.clusterName, upserts, removed, generation, {
+  await run.deps.clusterState.writeIpTags(run.clusterName, upserts, removed, generation, {
     fence: run.lease.owner,
     beforeBatch: run.checkDeadline,
   });
@@ -313,7 +313,7 @@ async function commit(
   enter(run, 'commit');
   const now = deps.now().toISOString();
   const writeEventAt = nextWriteEventAt(head, request);
-  await deps.state.replaceHead({
+  await deps.clusterState.replaceHead({
     ...head,
     generation: next.generation,
     pendingGeneration: next.generation,

@@ -42,8 +42,8 @@ export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps
       ? { clusters: overrides.clusters, services: overrides.services }
       : createAksAdapters({ config, logger });
   const deps: PipelineDeps = {
-    state: new ClusterStateStore(storage.table(CLUSTER_STATE_TABLE)),
-    status: new TargetStatusStore(storage.table(TARGET_STATE_TABLE)),
+    clusterState: new ClusterStateStore(storage.table(CLUSTER_STATE_TABLE)),
+    targetStatus: new TargetStatusStore(storage.table(TARGET_STATE_TABLE)),
     queues: new MessageQueues(storage.queueService),
     panorama: overrides.panorama ?? new PanoramaClient(config.panorama, { logger }),
     clusters: aks.clusters,

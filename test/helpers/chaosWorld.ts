@@ -537,8 +537,12 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
                 allowInsecureConnection: true,
                 retryOptions: quick,
               });
-            deps.state = new OutageStateStore(quickTable(CLUSTER_STATE_TABLE), options.outage, storage);
-            deps.status = new TargetStatusStore(quickTable(TARGET_STATE_TABLE));
+            deps.clusterState = new OutageStateStore(
+              quickTable(CLUSTER_STATE_TABLE),
+              options.outage,
+              storage,
+            );
+            deps.targetStatus = new TargetStatusStore(quickTable(TARGET_STATE_TABLE));
             deps.queues = new MessageQueues(
               QueueServiceClient.fromConnectionString(storage.connectionString, {
                 retryOptions: { maxTries: 2, retryDelayInMs: 50, maxRetryDelayInMs: 100 },
@@ -547,7 +551,7 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
           }
           if (options.crash) {
             const { at, death } = options.crash;
-            deps.state = new DyingStateStore(table(CLUSTER_STATE_TABLE), death);
+            deps.clusterState = new DyingStateStore(table(CLUSTER_STATE_TABLE), death);
             deps.onRecomputePhase = (phase) => {
               if (at !== 'mid-enqueue' && phase === CRASH_PHASES[at]) death.die();
             };

@@ -905,7 +905,7 @@ function desiredOf(st: SeedState, c: ChaosClusterSpec): IpTagMap {
   return computeIpTags(c.kube.services(), { cluster: c.name, selectors: config.labelSelectors }).tags;
 }
 
-function describeHead(head: Awaited<ReturnType<PipelineDeps['state']['getHead']>>): string {
+function describeHead(head: Awaited<ReturnType<PipelineDeps['clusterState']['getHead']>>): string {
   if (!head) return 'absent';
   const lease = head.leaseOwner ? `held by ${head.leaseOwner} until ${head.leaseUntil}` : 'free';
   return `generation ${head.generation}/pending ${head.pendingGeneration}, lease ${lease}, last result ${head.lastRecomputeResult || '-'}, deletedAt ${head.deletedAt || '-'}`;
@@ -1011,7 +1011,7 @@ async function deleteWhileBusyStep(world: ChaosWorld, st: SeedState, target: Cha
   const order = pick(st.rng, ['recompute-first', 'event-first'] as const);
   bump(st.counts, `delete-while-busy:${order}`);
   return calmPanorama(world, st, async () => {
-    const before = await st.main.state.readIpTags(target.name);
+    const before = await st.main.clusterState.readIpTags(target.name);
     const gate = new ServicesGate();
     const holder = st.seedWorld.instance({ name: 'holder', timeoutMs: CHAOS_TIMEOUT_MS, gate });
     const deleteEvent = async () => {
@@ -1032,13 +1032,13 @@ async function deleteWhileBusyStep(world: ChaosWorld, st: SeedState, target: Cha
     const failed = await held;
     target.kube.clearFaults();
     const tombstoned = async () => {
-      const h = await st.main.state.getHead(target.name);
+      const h = await st.main.clusterState.getHead(target.name);
       return !!h?.deletedAt && !h.leaseOwner;
     };
     const deleted = await deliverUntil(st, SCENARIO_BOUND_MS, tombstoned);
     const summary = `delete-while-busy ${order} ${target.name}${note}: holder ${holding ? 'held the lease' : 'did NOT hold the lease'}; delivered meanwhile: ${during.outcomes.join(', ') || 'nothing'}; holder ${failed}`;
     if (!deleted) {
-      const head = await st.main.state.getHead(target.name);
+      const head = await st.main.clusterState.getHead(target.name);
       violate(
         st,
         'delete-while-busy',
@@ -1161,7 +1161,7 @@ async function storageOutageStep(world: ChaosWorld, st: SeedState, target: Chaos
   target.kube.clearFaults();
   const change = st.live.get(target.name) ? mutate(st, target) : 'no change (deleted cluster)';
   const desired = desiredOf(st, target);
-  const changed = tagMapDiff('', desired, await st.main.state.readIpTags(target.name)).length > 0;
+  const changed = tagMapDiff('', desired, await st.main.clusterState.readIpTags(target.name)).length > 0;
   // Every point in turn over the seeds and steps (a recompute without changes only reads).
   const points = ['read', 'pending', 'rows', 'commit'] as const;
   const at: OutagePoint = changed
@@ -1179,7 +1179,7 @@ async function storageOutageStep(world: ChaosWorld, st: SeedState, target: Chaos
     bump(st.counts, `storage-outage:at-${at}`);
     await plan.ended;
     const after = await recomputeUntilRun(st, target.name, same ? cut : st.main, OUTAGE_BOUND_MS);
-    const head = await st.main.state.getHead(target.name);
+    const head = await st.main.clusterState.getHead(target.name);
     const who = same ? 'the same instance' : 'another instance';
     const line = `storage-outage ${target.name}${note} after [${change}]: ${plan.ms} ms at ${at}, during: ${during}; then ${who}: ${after.status} after ${after.waitedMs} ms`;
     if (!after.ran) {
@@ -1191,7 +1191,7 @@ async function storageOutageStep(world: ChaosWorld, st: SeedState, target: Chaos
       st.seedWorld.clockOffsetMs += (st.main.leaseSeconds + 1) * 1000;
       return `${line}; STUCK (lease expired by the clock to go on)`;
     }
-    const rows = await st.main.state.readIpTags(target.name);
+    const rows = await st.main.clusterState.readIpTags(target.name);
     const diff = tagMapDiff('state', desired, rows);
     if (head?.leaseOwner || head?.generation !== head?.pendingGeneration || diff.length) {
       violate(
@@ -1238,8 +1238,8 @@ async function staleDeleteStep(world: ChaosWorld, st: SeedState, target: ChaosCl
     const mapped = await handleResourceEvent(clusterEvent(target.name, 'Delete', old), st.main);
     await deliverUntil(st, SCENARIO_BOUND_MS, () => recomputeQueueEmpty(st));
     const desired = desiredOf(st, target);
-    const head = await st.main.state.getHead(target.name);
-    const rows = await st.main.state.readIpTags(target.name);
+    const head = await st.main.clusterState.getHead(target.name);
+    const rows = await st.main.clusterState.readIpTags(target.name);
     const problems = [
       ...(head?.deletedAt ? [`tombstone written (head ${describeHead(head)})`] : []),
       ...wipedPairs(world.panorama.calls.slice(from), desired).map((w) => `unregistered ${w}`),
@@ -1463,7 +1463,7 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
       }
     }
     for (const c of seedWorld.clusters) {
-      const head = await final.state.getHead(c.name);
+      const head = await final.clusterState.getHead(c.name);
       expect(head?.generation, `${c.name} generation committed`).toBe(head?.pendingGeneration);
       expect(head?.leaseOwner, `${c.name} lease released`).toBeUndefined();
     }

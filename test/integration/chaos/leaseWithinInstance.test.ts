@@ -40,7 +40,7 @@ async function overlap(
   cluster.kube.injectFault({ type: 'latency', ms: 1500 }, { times: 1 });
   const first = recomputeCluster(request(), a).catch((err: Error) => `threw: ${err.message}`);
   // Wait until the first holds the lease (no fixed delay: robust on a loaded machine).
-  for (let i = 0; i < 250 && !(await a.state.getHead(cluster.name))?.leaseOwner; i++) {
+  for (let i = 0; i < 250 && !(await a.clusterState.getHead(cluster.name))?.leaseOwner; i++) {
     await new Promise((r) => setTimeout(r, 20));
   }
   const second = await recomputeCluster(request(), b).catch((err: Error) => `threw: ${err.message}`);

@@ -85,8 +85,8 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(world.panorama.registered(FW1).size).toBe(0);
     expect(world.panorama.registered().size).toBe(0);
     for (const c of ['aks-a', 'aks-b']) {
-      expect((await world.deps.state.readIpTags(c)).size).toBe(0);
-      expect((await world.deps.state.getHead(c))?.generation ?? 0).toBe(0);
+      expect((await world.deps.clusterState.readIpTags(c)).size).toBe(0);
+      expect((await world.deps.clusterState.getHead(c))?.generation ?? 0).toBe(0);
     }
     expect(await world.deps.queues.depth(DELTA_QUEUE)).toBe(0);
     expect(await world.deps.queues.depth(RECOMPUTE_QUEUE)).toBe(0);
@@ -110,7 +110,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(r.stdout).toBe('');
     expect(userIdCalls()).toEqual([]);
-    expect((await world.deps.state.readIpTags('aks-a')).size).toBe(0);
+    expect((await world.deps.clusterState.readIpTags('aks-a')).size).toBe(0);
   });
 
   it('a full pass registers every tag on every target, prints a summary and exits 0', async () => {
@@ -152,7 +152,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(r.stdout).not.toMatch(/cluster aks-a/);
     expect(registeredObject(world.panorama)['10.2.0.5']).toEqual(['aks.aks-b.loki']);
     expect(world.panorama.registered(FW1).has('10.1.0.5')).toBe(false);
-    expect((await world.deps.state.readIpTags('aks-a')).has('10.1.0.5')).toBe(false);
+    expect((await world.deps.clusterState.readIpTags('aks-a')).has('10.1.0.5')).toBe(false);
 
     const all = await cli('reconcile');
     expect(all.code, describeRun(all)).toBe(0);
@@ -173,7 +173,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(world.panorama.registered(FW1).has('10.1.0.9')).toBe(false);
     expect(world.panorama.registered(FW2).has('10.1.0.9')).toBe(false);
     // The state moved on (the deltas were enqueued first), and the deltas wait in the poison queue.
-    expect((await world.deps.state.readIpTags('aks-a')).get('10.1.0.9')).toEqual([
+    expect((await world.deps.clusterState.readIpTags('aks-a')).get('10.1.0.9')).toEqual([
       'aks.aks-a.search',
       'aks.aks-a.svc.app.web',
       'aks_web.aks-a.search',
@@ -235,7 +235,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
 
   it('Panorama entirely down (503 on every call): exit 1, one line of error, nothing committed; a later pass converges', async () => {
     kube('aks-a').addService(internalService('shop', 'orders', ['10.1.0.10']));
-    const before = (await world.deps.state.getHead('aks-a'))?.generation;
+    const before = (await world.deps.clusterState.getHead('aks-a'))?.generation;
     world.panorama.setFaults({ errorRate: 1, errorFaults: ['http-503'] });
 
     const down = await cli('reconcile');
@@ -243,7 +243,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(down.stdout, describeRun(down)).toMatch(/^cluster aks-a: failed, .*(503|unavailable)/im);
     expect(down.stderr).not.toMatch(STACK_LINE);
     expect(userIdCalls().filter((c) => c.status === 200)).toEqual([]);
-    const head = await world.deps.state.getHead('aks-a');
+    const head = await world.deps.clusterState.getHead('aks-a');
     expect(head?.generation).toBe(before);
     expect(head?.leaseOwner ?? '').toBe('');
 

@@ -237,7 +237,7 @@ describe('malformed queue messages through the local host and the real functions
   }, 90_000);
 
   async function sendForged(deltas: unknown[]): Promise<number> {
-    const head = await world.deps.state.getHead(CLUSTER);
+    const head = await world.deps.clusterState.getHead(CLUSTER);
     expect(head?.generation).toBeGreaterThan(0);
     const before = proxy.requests.length;
     const pushes = () => {

@@ -62,7 +62,9 @@ describe.each(['write-rows', 'commit'] as const)('a crash after enqueue, enterin
     });
     const dying = new DyingStateStore(table);
     const crashed = await world
-      .recompute(cluster, { deps: { ...world.deps, state: dying, onRecomputePhase: dying.dieAt(dieAt) } })
+      .recompute(cluster, {
+        deps: { ...world.deps, clusterState: dying, onRecomputePhase: dying.dieAt(dieAt) },
+      })
       .catch((err: Error) => err);
     expect(dying.dead).toBe(true);
     expect(crashed).toBeDefined();
@@ -76,7 +78,7 @@ describe.each(['write-rows', 'commit'] as const)('a crash after enqueue, enterin
     expect(registeredObject(world.panorama)).toEqual({
       '10.3.0.1': [`aks.${cluster}.svc.app.web`, `aks.${cluster}.web`].sort(),
     });
-    const head = await world.deps.state.getHead(cluster);
+    const head = await world.deps.clusterState.getHead(cluster);
     expect(head?.generation).toBe(head?.pendingGeneration);
     expect(await world.deps.queues.depth('tag-deltas-poison')).toBe(0);
   });

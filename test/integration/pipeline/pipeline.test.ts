@@ -92,7 +92,7 @@ describe('pipeline on Azurite and the simulators (Panorama itself as target)', (
   });
 
   it('a message newer than the committed state waits (invariant 2)', async () => {
-    const head = await world.deps.state.getHead(CLUSTER);
+    const head = await world.deps.clusterState.getHead(CLUSTER);
     const future = parseDeltaMessage({
       v: 1,
       cluster: CLUSTER,
@@ -172,7 +172,7 @@ describe('pipeline on Azurite and the simulators (Panorama itself as target)', (
     expect([a.status, b.status].sort()).toContain('busy');
     await world.settle();
     expect(registeredObject(world.panorama)['10.1.0.20']).toEqual(['aks.aks-a.pay']);
-    const head = await world.deps.state.getHead(CLUSTER);
+    const head = await world.deps.clusterState.getHead(CLUSTER);
     expect(head?.leaseOwner).toBeUndefined();
   });
 
@@ -222,8 +222,8 @@ describe('pipeline on Azurite and the simulators (Panorama itself as target)', (
     const remaining = Object.values(registeredObject(world.panorama)).flat();
     expect(remaining.filter((t) => t.includes('.aks-a.'))).toEqual([]);
     expect(remaining).toContain('owner.security-team');
-    expect((await world.deps.state.readIpTags(CLUSTER)).size).toBe(0);
-    expect((await world.deps.state.getHead(CLUSTER))?.deletedAt).toBeTruthy();
+    expect((await world.deps.clusterState.readIpTags(CLUSTER)).size).toBe(0);
+    expect((await world.deps.clusterState.getHead(CLUSTER))?.deletedAt).toBeTruthy();
   });
 });
 

@@ -202,7 +202,7 @@ describe('a Service whose delta does not fit in one queue message', () => {
     expect(outcome.messages).toBeGreaterThan(1);
     const drained = await world.drainDeltas();
     expect(registeredObject(world.panorama)['10.42.0.1']).toEqual([`aks.${cluster}.web`]);
-    const state = await world.deps.state.readIpTags(cluster);
+    const state = await world.deps.clusterState.readIpTags(cluster);
     expect(state.get('10.42.0.66')?.length).toBe(701);
     // The device takes at most 32 tags per IP: its refusal is reported per entry, never hidden.
     expect(rejectedIps(drained.pushed)).toEqual(['10.42.0.66']);
@@ -215,7 +215,7 @@ describe('a Service whose delta does not fit in one queue message', () => {
     sim?.addService(internalService('two', 'b', ['10.42.0.77'], hostileLabels(550, 61, 'c')));
     expect((await world.recompute(cluster)).status).toBe('changed');
     const drained = await world.drainDeltas();
-    const state = await world.deps.state.readIpTags(cluster);
+    const state = await world.deps.clusterState.readIpTags(cluster);
     expect(state.get('10.42.0.77')?.length).toBe(1102);
     expect(rejectedIps(drained.pushed)).toEqual(['10.42.0.77']);
   });
@@ -309,10 +309,10 @@ describe('a storage outage of seconds during a recompute', () => {
         flaky.down = false;
       }, 2000);
     };
-    await expect(world.recompute(cluster, { deps: { ...world.deps, state: flaky } })).rejects.toThrow(
+    await expect(world.recompute(cluster, { deps: { ...world.deps, clusterState: flaky } })).rejects.toThrow(
       /ECONNREFUSED/,
     );
-    const head = await world.deps.state.getHead(cluster);
+    const head = await world.deps.clusterState.getHead(cluster);
     expect(head?.leaseOwner).toBeUndefined();
     expect(head?.lastRecomputeResult).toBe('failed');
     expect((await world.recompute(cluster, { deps: world.otherInstance() })).status).toBe('changed');
@@ -326,13 +326,13 @@ describe('a storage outage of seconds during a recompute', () => {
     flaky.beforeRowWrite = async () => {
       flaky.down = true;
     };
-    const failed = await world.recompute(cluster, { deps: { ...world.deps, state: flaky } });
+    const failed = await world.recompute(cluster, { deps: { ...world.deps, clusterState: flaky } });
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/ECONNREFUSED/) });
-    expect((await world.deps.state.getHead(cluster))?.leaseOwner).toBeDefined();
+    expect((await world.deps.clusterState.getHead(cluster))?.leaseOwner).toBeDefined();
     const other = await world.recompute(cluster, { deps: { ...world.otherInstance(), busyRetrySeconds: 0 } });
     expect(other.status).toBe('busy');
     expect((await world.recompute(cluster)).status).toBe('changed');
-    expect((await world.deps.state.readIpTags(cluster)).has('10.44.0.2')).toBe(true);
+    expect((await world.deps.clusterState.readIpTags(cluster)).has('10.44.0.2')).toBe(true);
   });
 });
 
@@ -378,7 +378,7 @@ describe('stale and reordered cluster events', () => {
       expect(mapping).toMatchObject({ kind: 'recompute', deleted: true });
       await world.settle();
       expect(ownedTagsOf(world, cluster)).toEqual({ '10.45.0.1': [`aks.${cluster}.web`] });
-      expect((await world.deps.state.getHead(cluster))?.deletedAt).toBeUndefined();
+      expect((await world.deps.clusterState.getHead(cluster))?.deletedAt).toBeUndefined();
     } finally {
       world.arm.clearDenials();
     }
@@ -389,7 +389,7 @@ describe('stale and reordered cluster events', () => {
     await handleResourceEvent(armResourceEvent(clusterResourceId(cluster), 'delete'), world.deps);
     await world.settle();
     expect(ownedTagsOf(world, cluster)).toEqual({});
-    expect((await world.deps.state.getHead(cluster))?.deletedAt).toBeTruthy();
+    expect((await world.deps.clusterState.getHead(cluster))?.deletedAt).toBeTruthy();
   });
 });
 
@@ -430,7 +430,7 @@ describe('a firewall that leaves the device group', () => {
       '10.46.0.1': [`aks.${cluster}.web`],
       '10.46.0.2': [`aks.${cluster}.api`],
     });
-    expect((await world.deps.state.getHead(cluster))?.targets).toEqual(['0101']);
+    expect((await world.deps.clusterState.getHead(cluster))?.targets).toEqual(['0101']);
     const after = await collectStatus({ ...world.deps, monitored: [cluster] });
     expect(after.clusters[0]?.retiringTargets).toEqual([]);
   });
@@ -460,8 +460,8 @@ describe('a recompute that outlives its lease or its time', () => {
     world.kube.get(cluster)?.addService(internalService('shop', 'late', ['10.47.0.3']));
     const impatient: PipelineDeps = { ...world.deps, recomputeBudgetMs: 0 };
     await expect(recomputeCluster(request(cluster), impatient)).rejects.toThrow(/budget/);
-    expect((await world.deps.state.getHead(cluster))?.leaseOwner).toBeUndefined();
-    expect((await world.deps.state.readIpTags(cluster)).has('10.47.0.3')).toBe(false);
+    expect((await world.deps.clusterState.getHead(cluster))?.leaseOwner).toBeUndefined();
+    expect((await world.deps.clusterState.readIpTags(cluster)).has('10.47.0.3')).toBe(false);
     expect((await world.recompute(cluster)).status).toBe('changed');
   });
 
@@ -477,7 +477,7 @@ describe('a recompute that outlives its lease or its time', () => {
       reached.open();
       await resume.wait();
     };
-    const first = recomputeCluster(request(cluster), { ...world.deps, state: stalled }).catch(
+    const first = recomputeCluster(request(cluster), { ...world.deps, clusterState: stalled }).catch(
       (err: Error) => err,
     );
     await reached.wait();
@@ -489,11 +489,11 @@ describe('a recompute that outlives its lease or its time', () => {
       now: () => new Date(Date.now() + (later.leaseSeconds + 1) * 1000),
     };
     expect((await recomputeCluster(request(cluster), expired)).status).toBe('changed');
-    const committed = [...(await world.deps.state.readIpTags(cluster))];
+    const committed = [...(await world.deps.clusterState.readIpTags(cluster))];
     expect(committed.map(([ip]) => ip)).toContain('10.47.0.2');
     expect(committed.map(([ip]) => ip)).not.toContain('10.47.0.9');
     resume.open();
     expect(await first).toBeInstanceOf(Error);
-    expect([...(await world.deps.state.readIpTags(cluster))]).toEqual(committed);
+    expect([...(await world.deps.clusterState.readIpTags(cluster))]).toEqual(committed);
   });
 });

@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ClusterConfig, clusterResourceId } from '../../../shared/config/loadConfig.js';
 import { mapResourceEvent } from '../../../shared/events/mapResourceEvent.js';
-import { memoryLogger } from '../../../shared/logger.js';
+import type { memoryLogger } from '../../../shared/logger.js';
 import { handleResourceEvent } from '../../../shared/pipeline/handleResourceEvent.js';
 import { parseRecomputeMessage } from '../../../shared/pipeline/messages.js';
 import type { PipelineDeps } from '../../../shared/pipeline/PipelineDeps.js';
+import { memoryDeps } from '../../helpers/memoryDeps.js';
 
 /**
  * Hostile Event Grid payloads handed to the event handler directly (docs/architecture.md, invariant 8): each
@@ -53,20 +54,14 @@ interface Sent {
 }
 
 function fakeDeps(): { deps: PipelineDeps; sent: Sent[]; logs: ReturnType<typeof memoryLogger> } {
+  const world = memoryDeps({ clusters: [CLUSTER], now: new Date('2026-11-27T12:00:01Z') });
   const sent: Sent[] = [];
-  const logs = memoryLogger('debug');
-  const deps = {
-    clusters: { listClusters: async () => [CLUSTER], confirmDeleted: async () => 'gone' as const },
-    state: { listHeads: async () => [] },
-    queues: {
-      send: async (queue: string, body: unknown) => {
-        sent.push({ queue, body });
-      },
-    },
-    logger: logs,
-    now: () => new Date('2026-11-27T12:00:01Z'),
-  } as unknown as PipelineDeps;
-  return { deps, sent, logs };
+  const send = world.queues.send.bind(world.queues);
+  world.queues.send = async (queue, body, options) => {
+    sent.push({ queue, body });
+    await send(queue, body, options);
+  };
+  return { deps: world.deps, sent, logs: world.logs };
 }
 
 const rejected: [string, unknown, RegExp][] = [

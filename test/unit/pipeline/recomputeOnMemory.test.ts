@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterDirectory } from '../../../shared/aks/ClusterDirectory.js';
 import type { ClusterConfig } from '../../../shared/config/loadConfig.js';
-import type { KubeService, ServiceSource } from '../../../shared/kubernetes/KubeService.js';
-import { memoryLogger } from '../../../shared/logger.js';
-import type { ManagedFirewall, PanoramaApi } from '../../../shared/panorama/PanoramaApi.js';
+import type { KubeService } from '../../../shared/kubernetes/KubeService.js';
+import type { ManagedFirewall } from '../../../shared/panorama/PanoramaApi.js';
 import { parseDeltaMessage, type RecomputeMessage } from '../../../shared/pipeline/messages.js';
-import type { PipelineDeps } from '../../../shared/pipeline/PipelineDeps.js';
 import { recomputeCluster } from '../../../shared/pipeline/recomputeCluster.js';
 import { decodeMessage } from '../../../shared/queues/PipelineQueues.js';
 import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../../../shared/queues/queueNames.js';
 import { parseLabelSelector } from '../../../shared/selectors/parseLabelSelector.js';
 import { makeService } from '../../../sim/kubernetes/makeService.js';
-import { MemoryClusterState, MemoryQueues, MemoryTargetStatus } from '../../helpers/memoryStores.js';
+import { memoryDeps } from '../../helpers/memoryDeps.js';
 
 const NOW = new Date('2025-03-01T10:00:00.000Z');
 
@@ -27,42 +24,9 @@ const FIREWALLS: ManagedFirewall[] = [
   { serial: '0102', deviceGroup: 'dg-1', connected: false },
 ];
 
-const unused = () => Promise.reject(new Error('a recompute does not call this'));
-
-/** Panorama that only knows its device groups (a recompute never registers anything itself). */
-const panorama: PanoramaApi = {
-  registerTags: unused,
-  unregisterTags: unused,
-  listRegisteredIps: unused,
-  listDeviceGroupFirewalls: async () => FIREWALLS,
-};
-
 /** Pipeline dependencies on in-memory storage, one cluster serving `services`. */
 function memoryWorld(services: KubeService[]) {
-  const state = new MemoryClusterState();
-  const status = new MemoryTargetStatus();
-  const queues = new MemoryQueues({ now: () => NOW.getTime() });
-  const clusters: ClusterDirectory = {
-    listClusters: async () => [CLUSTER],
-    confirmDeleted: async () => 'gone',
-  };
-  const source: ServiceSource = { listServices: async () => services };
-  const deps: PipelineDeps = {
-    state,
-    status,
-    queues,
-    panorama,
-    clusters,
-    services: source,
-    logger: memoryLogger('debug'),
-    now: () => NOW,
-    instanceId: 'memory-1',
-    leaseSeconds: 660,
-    recomputeBudgetMs: 60_000,
-    auditIntervalMinutes: 60,
-    busyRetrySeconds: 10,
-  };
-  return { deps, state, status, queues, services };
+  return memoryDeps({ clusters: [CLUSTER], services, firewalls: FIREWALLS, now: NOW });
 }
 
 function request(requestedAt = NOW): RecomputeMessage {
@@ -93,7 +57,7 @@ describe('recomputeCluster on in-memory storage', () => {
       targets: ['0101'],
       disconnected: ['0102'],
     });
-    expect(await world.state.getHead(CLUSTER.name)).toMatchObject({
+    expect(await world.clusterState.getHead(CLUSTER.name)).toMatchObject({
       generation: 1,
       pendingGeneration: 1,
       ipCount: 2,
@@ -102,12 +66,12 @@ describe('recomputeCluster on in-memory storage', () => {
       lastRecomputeResult: 'changed',
       syncedFrom: NOW.toISOString(),
     });
-    expect((await world.state.getHead(CLUSTER.name))?.leaseOwner).toBeUndefined();
-    expect([...world.state.rows(CLUSTER.name)]).toEqual([
+    expect((await world.clusterState.getHead(CLUSTER.name))?.leaseOwner).toBeUndefined();
+    expect([...world.clusterState.rows(CLUSTER.name)]).toEqual([
       ['10.1.0.4', { tags: WEB_TAGS, generation: 1 }],
       ['10.1.0.5', { tags: DB_TAGS, generation: 1 }],
     ]);
-    expect(world.state.fences(CLUSTER.name)).toEqual([]);
+    expect(world.clusterState.fences(CLUSTER.name)).toEqual([]);
     const [message, ...more] = world.queues
       .texts(DELTA_QUEUE)
       .map((t) => parseDeltaMessage(decodeMessage(t)));
@@ -117,7 +81,7 @@ describe('recomputeCluster on in-memory storage', () => {
       { ip: '10.1.0.4', register: WEB_TAGS, unregister: [] },
       { ip: '10.1.0.5', register: DB_TAGS, unregister: [] },
     ]);
-    expect(await world.status.listPushStatus()).toMatchObject([
+    expect(await world.targetStatus.listPushStatus()).toMatchObject([
       { cluster: CLUSTER.name, target: '0102', disconnected: true },
     ]);
   });
@@ -139,8 +103,8 @@ describe('recomputeCluster on in-memory storage', () => {
       registered: 0,
       unregistered: 2,
     });
-    expect([...world.state.rows(CLUSTER.name).keys()]).toEqual(['10.1.0.4']);
-    expect((await world.state.getHead(CLUSTER.name))?.generation).toBe(2);
+    expect([...world.clusterState.rows(CLUSTER.name).keys()]).toEqual(['10.1.0.4']);
+    expect((await world.clusterState.getHead(CLUSTER.name))?.generation).toBe(2);
     const last = world.queues.texts(DELTA_QUEUE).map((t) => parseDeltaMessage(decodeMessage(t)))[1];
     expect(last).toMatchObject({
       generation: 2,
@@ -152,7 +116,7 @@ describe('recomputeCluster on in-memory storage', () => {
     // prepare
     const world = memoryWorld([WEB]);
     const lease = { leaseOwner: 'other-host/1', leaseUntil: new Date(NOW.getTime() + 60_000).toISOString() };
-    await world.state.createHead({
+    await world.clusterState.createHead({
       cluster: CLUSTER.name,
       generation: 0,
       pendingGeneration: 0,
@@ -168,10 +132,10 @@ describe('recomputeCluster on in-memory storage', () => {
 
     // assess
     expect(outcome.status).toBe('busy');
-    expect(world.state.rows(CLUSTER.name).size).toBe(0);
+    expect(world.clusterState.rows(CLUSTER.name).size).toBe(0);
     expect(world.queues.texts(DELTA_QUEUE)).toEqual([]);
     expect(world.queues.texts(RECOMPUTE_QUEUE).map(decodeMessage)).toEqual([request()]);
     expect(await world.queues.peek(RECOMPUTE_QUEUE)).toEqual([]);
-    expect(await world.state.getHead(CLUSTER.name)).toMatchObject(lease);
+    expect(await world.clusterState.getHead(CLUSTER.name)).toMatchObject(lease);
   });
 });
