@@ -1,8 +1,14 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { KubeService } from '../../shared/kubernetes/KubeService.js';
+import { closeServer } from '../closeServer.js';
+import { FaultQueue } from '../FaultQueue.js';
+import { listenOnLoopback } from '../listenOnLoopback.js';
+import { createKubeRequestHandler } from './createKubeRequestHandler.js';
+import type { KubernetesSimulatorState } from './KubernetesSimulatorState.js';
+import { KubeServiceStore } from './KubeServiceStore.js';
+import { ListSnapshots } from './ListSnapshots.js';
 import { loadTestTls, type SimulatorTls } from './loadTestTls.js';
 
 /** A fault the simulator injects into the next matching request(s). */
@@ -101,78 +107,6 @@ export interface KubernetesSimulator {
   stop(): Promise<void>;
 }
 
-interface Snapshot {
-  rv: number;
-  createdAt: number;
-  items: KubeService[];
-}
-
-interface QueuedFault {
-  fault: KubernetesFault;
-  remaining: number;
-  onlyWithContinue: boolean;
-}
-
-class KubeHttpError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    readonly metadata: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
-const serviceKey = (s: KubeService) => keyOf(s.metadata?.namespace ?? 'default', s.metadata?.name ?? '');
-
-function statusBody(err: KubeHttpError): Record<string, unknown> {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: err.metadata,
-    status: 'Failure',
-    message: err.message,
-    reason: err.reason,
-    ...(err.details ? { details: err.details } : {}),
-    code: err.code,
-  };
-}
-
-function encodeContinue(rv: number, startKey: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: `${startKey}\u0000` })).toString(
-    'base64url',
-  );
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      v?: unknown;
-      rv?: unknown;
-      start?: unknown;
-    };
-    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string') {
-      throw new Error('bad');
-    }
-    return { rv: parsed.rv, start: parsed.start };
-  } catch {
-    throw new KubeHttpError(
-      400,
-      'BadRequest',
-      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-    );
-  }
-}
-
-function tokensEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * Starts a Kubernetes API server simulator on `127.0.0.1` (ephemeral port; HTTPS with the test
  * certificate unless `tls: false`). It serves what the harvester reads, with the real wire shapes:
@@ -192,331 +126,100 @@ export async function startKubernetesSimulator(
   options: KubernetesSimulatorOptions = {},
 ): Promise<KubernetesSimulator> {
   const tls = options.tls === false ? undefined : (options.tls ?? loadTestTls());
-  const now = options.now ?? Date.now;
-  const continueTtlMs = options.continueTtlMs ?? 5 * 60_000;
-  let token = options.token ?? `sim-${randomBytes(24).toString('hex')}`;
-  let rv = options.initialResourceVersion ?? 1000;
-  const store = new Map<string, KubeService>();
-  const snapshots = new Map<number, Snapshot>();
-  let faults: QueuedFault[] = [];
-  let forbidden: ForbiddenMode | undefined;
-  const requests: RecordedKubeRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-
-  const put = (service: KubeService): KubeService => {
-    rv += 1;
-    const copy = structuredClone(service);
-    copy.metadata = {
-      ...copy.metadata,
-      namespace: copy.metadata?.namespace ?? 'default',
-      resourceVersion: String(rv),
-    };
-    delete copy.kind;
-    delete copy.apiVersion;
-    store.set(serviceKey(copy), copy);
-    return structuredClone(copy);
+  const state: KubernetesSimulatorState = {
+    token: options.token ?? `sim-${randomBytes(24).toString('hex')}`,
+    forbidden: undefined,
+    services: new KubeServiceStore(options.initialResourceVersion ?? 1000),
+    snapshots: new ListSnapshots(options.now ?? Date.now, options.continueTtlMs ?? 5 * 60_000),
+    faults: new FaultQueue(),
+    requests: [],
+    timers: new Set(),
   };
-  for (const s of options.services ?? []) put(s);
-
-  const sortedItems = () =>
-    [...store.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
-
-  const pruneSnapshots = () => {
-    for (const [key, snap] of snapshots) if (now() - snap.createdAt >= continueTtlMs) snapshots.delete(key);
-  };
-
-  const takeSnapshot = (): Snapshot => {
-    pruneSnapshots();
-    const snap = { rv, createdAt: now(), items: sortedItems() };
-    snapshots.set(rv, snap);
-    return snap;
-  };
-
-  const takeFault = (hasContinue: boolean): KubernetesFault | undefined => {
-    const index = faults.findIndex((f) => !f.onlyWithContinue || hasContinue);
-    const queued = faults[index];
-    if (!queued) return undefined;
-    queued.remaining -= 1;
-    if (queued.remaining <= 0) faults.splice(index, 1);
-    return queued.fault;
-  };
-
-  const forbiddenError = (verb: string, namespace?: string, name?: string): KubeHttpError => {
-    const user = forbidden?.user ?? 'system:serviceaccount:default:default';
-    const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
-    const subject = name ? `services "${name}"` : 'services';
-    const suffix = forbidden?.azureRbac
-      ? ': User does not have access to the resource in Azure. Update role assignment to allow access.'
-      : '';
-    return new KubeHttpError(
-      403,
-      'Forbidden',
-      `${subject} is forbidden: User "${user}" cannot ${verb} resource "services" in API group "" ${scope}${suffix}`,
-      { ...(name ? { name } : {}), kind: 'services' },
-    );
-  };
-
-  const list = (query: URLSearchParams, namespace: string | undefined): Record<string, unknown> => {
-    for (const unsupported of ['watch', 'labelSelector', 'fieldSelector']) {
-      const v = query.get(unsupported);
-      if (v && v !== 'false') {
-        throw new KubeHttpError(400, 'BadRequest', `${unsupported} is not supported by the simulator`);
-      }
-    }
-    const rawLimit = query.get('limit');
-    const limit = rawLimit === null || rawLimit === '' ? 0 : Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new KubeHttpError(400, 'BadRequest', `invalid limit: "${rawLimit}"`);
-    }
-    const cont = query.get('continue');
-    let snap: Snapshot;
-    let start = '';
-    if (cont) {
-      const decoded = decodeContinue(cont);
-      pruneSnapshots();
-      const found = snapshots.get(decoded.rv);
-      if (!found) {
-        const fresh = takeSnapshot();
-        const remaining = fresh.items.some((s) => serviceKey(s) >= decoded.start);
-        throw new KubeHttpError(
-          410,
-          'Expired',
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-          undefined,
-          remaining
-            ? {
-                continue: encodeContinue(
-                  fresh.rv,
-                  decoded.start.endsWith('\u0000') ? decoded.start.slice(0, -1) : decoded.start,
-                ),
-              }
-            : {},
-        );
-      }
-      snap = found;
-      start = decoded.start;
-    } else {
-      snap = takeSnapshot();
-    }
-    const inScope = namespace ? snap.items.filter((s) => s.metadata?.namespace === namespace) : snap.items;
-    const from = start ? inScope.findIndex((s) => serviceKey(s) >= start) : 0;
-    const rest = from < 0 ? [] : inScope.slice(from);
-    const page = limit > 0 ? rest.slice(0, limit) : rest;
-    const more = rest.length > page.length;
-    const last = page[page.length - 1];
-    const metadata: Record<string, unknown> = { resourceVersion: String(snap.rv) };
-    if (more && last) {
-      metadata.continue = encodeContinue(snap.rv, serviceKey(last));
-      metadata.remainingItemCount = rest.length - page.length;
-    } else {
-      snapshots.delete(snap.rv);
-    }
-    return { kind: 'ServiceList', apiVersion: 'v1', metadata, items: page };
-  };
-
-  const route = (method: string, path: string, query: URLSearchParams): Record<string, unknown> => {
-    if (method !== 'GET') {
-      throw new KubeHttpError(
-        405,
-        'MethodNotAllowed',
-        `the server does not allow this method on the requested resource`,
-      );
-    }
-    if (path === '/api/v1/services') {
-      if (forbidden) throw forbiddenError('list');
-      return list(query, undefined);
-    }
-    const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path);
-    if (namespaced) {
-      const namespace = decodeURIComponent(namespaced[1] ?? '');
-      const name = namespaced[2] === undefined ? undefined : decodeURIComponent(namespaced[2]);
-      if (forbidden) throw forbiddenError(name ? 'get' : 'list', namespace, name);
-      if (name === undefined) return list(query, namespace);
-      const found = store.get(keyOf(namespace, name));
-      if (!found) {
-        throw new KubeHttpError(404, 'NotFound', `services "${name}" not found`, { name, kind: 'services' });
-      }
-      return { kind: 'Service', apiVersion: 'v1', ...found };
-    }
-    throw new KubeHttpError(404, 'NotFound', 'the server could not find the requested resource', {});
-  };
-
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://simulator');
-    const record: RecordedKubeRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      status: 0,
-    };
-    requests.push(record);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      record.status = status;
-      const text = JSON.stringify(body);
-      res.writeHead(status, {
-        'Content-Type': 'application/json',
-        'Cache-Control': 'no-cache, private',
-        ...headers,
-      });
-      res.end(text);
-    };
-    const serve = () => {
-      try {
-        send(200, route(record.method, url.pathname, url.searchParams));
-      } catch (err) {
-        if (err instanceof KubeHttpError) send(err.code, statusBody(err));
-        else
-          send(
-            500,
-            statusBody(new KubeHttpError(500, 'InternalError', `Internal error occurred: ${String(err)}`)),
-          );
-      }
-    };
-
-    if (url.pathname === '/version') {
-      send(200, { major: '1', minor: '33', gitVersion: 'v1.33.2', platform: 'linux/amd64' });
-      return;
-    }
-    const auth = req.headers.authorization ?? '';
-    const presented = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : '';
-    if (!presented || !tokensEqual(presented, token)) {
-      send(401, statusBody(new KubeHttpError(401, 'Unauthorized', 'Unauthorized')));
-      return;
-    }
-    const fault = takeFault(url.searchParams.has('continue'));
-    if (!fault) return serve();
-    switch (fault.type) {
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'latency': {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (!res.destroyed) serve();
-        }, fault.ms);
-        timers.add(timer);
-        return;
-      }
-      case 'expireContinue': {
-        snapshots.clear();
-        return serve();
-      }
-      case 'status': {
-        const reasons: Record<number, [string, string]> = {
-          429: ['TooManyRequests', 'Too many requests, please try again later.'],
-          500: ['InternalError', 'Internal error occurred: injected by the simulator'],
-          502: ['InternalError', 'Internal error occurred: bad gateway'],
-          503: ['ServiceUnavailable', 'the server is currently unable to handle the request'],
-          504: ['Timeout', 'Timeout: request did not complete within the allowed duration'],
-        };
-        const [reason, message] = reasons[fault.code] ?? ['InternalError', 'Internal error occurred'];
-        const retryAfter = fault.retryAfterSeconds ?? (fault.code === 429 ? 1 : undefined);
-        send(
-          fault.code,
-          statusBody(
-            new KubeHttpError(
-              fault.code,
-              reason,
-              message,
-              retryAfter === undefined ? undefined : { retryAfterSeconds: retryAfter },
-            ),
-          ),
-          retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
-        );
-        return;
-      }
-    }
-  };
-
+  for (const s of options.services ?? []) state.services.put(s);
+  const handler = createKubeRequestHandler(state);
   const server = tls
     ? https.createServer({ cert: tls.cert, key: tls.key }, handler)
     : http.createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const caData = tls ? Buffer.from(tls.ca).toString('base64') : undefined;
+  return kubernetesSimulatorHandle(state, server, { url, caData });
+}
 
-  const mustGet = (namespace: string, name: string): KubeService => {
-    const found = store.get(keyOf(namespace, name));
-    if (!found) throw new Error(`simulator: service ${namespace}/${name} does not exist`);
-    return structuredClone(found);
-  };
-
-  const updateService = (
-    namespace: string,
-    name: string,
-    update: (service: KubeService) => KubeService | undefined,
-  ): KubeService => {
-    const current = mustGet(namespace, name);
-    const next = update(current) ?? current;
-    return put({ ...next, metadata: { ...next.metadata, namespace, name } });
-  };
-
+function kubernetesSimulatorHandle(
+  state: KubernetesSimulatorState,
+  server: http.Server,
+  address: Pick<KubernetesSimulator, 'url' | 'caData'>,
+): KubernetesSimulator {
   return {
-    url,
-    caData: tls ? Buffer.from(tls.ca).toString('base64') : undefined,
+    url: address.url,
+    caData: address.caData,
     get token() {
-      return token;
+      return state.token;
     },
     get resourceVersion() {
-      return String(rv);
+      return String(state.services.resourceVersion);
     },
-    requests,
+    requests: state.requests,
     setToken(next) {
-      token = next;
+      state.token = next;
     },
-    services: () => sortedItems().map((s) => structuredClone(s)),
-    getService: (namespace, name) => {
-      const found = store.get(keyOf(namespace, name));
-      return found ? structuredClone(found) : undefined;
+    ...serviceMethods(state.services),
+    injectFault(fault, faultOptions = {}) {
+      const onlyWithContinue = fault.type === 'expireContinue' || (faultOptions.onlyWithContinue ?? false);
+      state.faults.add({ fault, onlyWithContinue }, faultOptions.times ?? 1);
     },
-    addService: put,
+    clearFaults() {
+      state.faults.clear();
+    },
+    expireContinueTokens() {
+      state.snapshots.clear();
+    },
+    setForbidden(mode) {
+      state.forbidden = mode === false ? undefined : mode === true ? {} : mode;
+    },
+    async stop() {
+      for (const t of state.timers) clearTimeout(t);
+      state.timers.clear();
+      await closeServer(server);
+    },
+  };
+}
+
+type ServiceMethods = Pick<
+  KubernetesSimulator,
+  | 'services'
+  | 'getService'
+  | 'addService'
+  | 'addServices'
+  | 'updateService'
+  | 'deleteService'
+  | 'setIngressIps'
+  | 'setLabels'
+>;
+
+function serviceMethods(store: KubeServiceStore): ServiceMethods {
+  const copyOf = (found: KubeService | undefined) => (found ? structuredClone(found) : undefined);
+  return {
+    services: () => store.sorted().map((s) => structuredClone(s)),
+    getService: (namespace, name) => copyOf(store.find(namespace, name)),
+    addService: (service) => store.put(service),
     addServices(services) {
-      for (const s of services) put(s);
+      for (const s of services) store.put(s);
     },
-    updateService,
-    deleteService(namespace, name) {
-      const existed = store.delete(keyOf(namespace, name));
-      if (existed) rv += 1;
-      return existed;
-    },
+    updateService: (namespace, name, update) => store.update(namespace, name, update),
+    deleteService: (namespace, name) => store.delete(namespace, name),
     setIngressIps(namespace, name, ips) {
-      return updateService(namespace, name, (s) => ({
+      return store.update(namespace, name, (s) => ({
         ...s,
         status: { loadBalancer: ips.length > 0 ? { ingress: ips.map((ip) => ({ ip })) } : {} },
       }));
     },
     setLabels(namespace, name, labels) {
-      return updateService(namespace, name, (s) => ({
+      return store.update(namespace, name, (s) => ({
         ...s,
         metadata: { ...s.metadata, labels: { ...labels } },
       }));
-    },
-    injectFault(fault, faultOptions = {}) {
-      faults.push({
-        fault,
-        remaining: faultOptions.times ?? 1,
-        onlyWithContinue: fault.type === 'expireContinue' || (faultOptions.onlyWithContinue ?? false),
-      });
-    },
-    clearFaults() {
-      faults = [];
-    },
-    expireContinueTokens() {
-      snapshots.clear();
-    },
-    setForbidden(mode) {
-      forbidden = mode === false ? undefined : mode === true ? {} : mode;
-    },
-    async stop() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
     },
   };
 }

@@ -91,6 +91,47 @@ function invalidTag(tag: string): boolean {
   );
 }
 
+interface UidErrors {
+  unregister: Node[];
+  register: Node[];
+}
+
+function entryError(ip: string, text: string): Node {
+  return { '@_ip': ip, '@_message': text };
+}
+
+/** The `persistent` attribute of each register entry that has one: IP → persistent. */
+function persistentFlags(payload: Node | undefined): Map<string, boolean> {
+  const persistentByIp = new Map<string, boolean>();
+  for (const e of asArray(asNode(payload?.register)?.entry)) {
+    const node = asNode(e);
+    if (node?.['@_persistent'] !== undefined)
+      persistentByIp.set(String(node['@_ip']), node['@_persistent'] !== '0');
+  }
+  return persistentByIp;
+}
+
+/** The `uid-response`: empty sections on success, else `status="error"` with the failed entries per section. */
+function uidAnswer(payload: Node | undefined, errors: UidErrors): SimAnswer {
+  const sections = (['unregister', 'register'] as const).filter(
+    (s) => payload?.[s] !== undefined || errors[s].length > 0,
+  );
+  if (errors.register.length + errors.unregister.length === 0) {
+    const content = Object.fromEntries(sections.map((s) => [s, '']));
+    const body = xmlResponse('success', {
+      result: { 'uid-response': { version: '2.0', payload: content } },
+    });
+    return { status: 200, body };
+  }
+  const content = Object.fromEntries(
+    sections.filter((s) => errors[s].length > 0).map((s) => [s, { entry: errors[s] }]),
+  );
+  const body = xmlResponse('error', {
+    msg: { line: { 'uid-response': { version: '2.0', payload: content } } },
+  });
+  return { status: 200, body };
+}
+
 /**
  * The protocol model of a Panorama and its managed firewalls, without HTTP: registered-IP tables
  * (Panorama's own and one per firewall), device groups, and the `type=user-id` and `type=op`
@@ -208,70 +249,58 @@ export class PanoramaModel {
       unregister: this.#entries(asNode(payload?.unregister)),
       register: this.#entries(asNode(payload?.register)),
     };
-    const persistentByIp = new Map<string, boolean>();
-    for (const e of asArray(asNode(payload?.register)?.entry)) {
-      const node = asNode(e);
-      if (node?.['@_persistent'] !== undefined)
-        persistentByIp.set(String(node['@_ip']), node['@_persistent'] !== '0');
-    }
-    const errors = { unregister: [] as Node[], register: [] as Node[] };
-    const fail = (section: 'register' | 'unregister', ip: string, text: string) =>
-      errors[section].push({ '@_ip': ip, '@_message': text });
+    const persistentByIp = persistentFlags(payload);
+    const errors: UidErrors = { unregister: [], register: [] };
+    this.#unregister(routed, request.unregister, errors.unregister);
+    this.#register(routed, request.register, persistentByIp, errors.register);
+    return { answer: uidAnswer(payload, errors), request };
+  }
+
+  #unregister(table: Table, entries: IpTagEntry[], errors: Node[]): void {
     const strict = this.duplicateMode === 'error';
-    for (const { ip, tags } of request.unregister) {
+    for (const { ip, tags } of entries) {
       if (!validIp(ip)) {
-        fail('unregister', ip, 'Invalid IP address');
+        errors.push(entryError(ip, 'Invalid IP address'));
         continue;
       }
-      const r = routed.get(ip);
+      const r = table.get(ip);
       if (!r) {
-        if (strict) fail('unregister', ip, `ip ${ip} does not exist, ignore unreg`);
+        if (strict) errors.push(entryError(ip, `ip ${ip} does not exist, ignore unreg`));
         continue;
       }
       for (const tag of tags) {
-        if (!r.tags.delete(tag) && strict) fail('unregister', ip, `tag ${tag} does not exist, ignore unreg`);
+        if (!r.tags.delete(tag) && strict)
+          errors.push(entryError(ip, `tag ${tag} does not exist, ignore unreg`));
       }
-      if (r.tags.size === 0) routed.delete(ip);
+      if (r.tags.size === 0) table.delete(ip);
     }
-    for (const { ip, tags } of request.register) {
+  }
+
+  #register(table: Table, entries: IpTagEntry[], persistentByIp: Map<string, boolean>, errors: Node[]): void {
+    const strict = this.duplicateMode === 'error';
+    for (const { ip, tags } of entries) {
       if (!validIp(ip)) {
-        fail('register', ip, 'Invalid IP address');
+        errors.push(entryError(ip, 'Invalid IP address'));
         continue;
       }
       const bad = tags.find(invalidTag);
       if (bad !== undefined) {
-        fail('register', ip, `tag ${bad} is not a valid tag name`);
+        errors.push(entryError(ip, `tag ${bad} is not a valid tag name`));
         continue;
       }
-      const r = routed.get(ip) ?? { tags: new Set<string>(), persistent: true };
+      const r = table.get(ip) ?? { tags: new Set<string>(), persistent: true };
       const added = tags.filter((t) => !r.tags.has(t));
       if (r.tags.size + added.length > SIM_MAX_TAGS_PER_IP) {
-        fail('register', ip, `ip ${ip} exceeds the maximum of ${SIM_MAX_TAGS_PER_IP} tags`);
+        errors.push(entryError(ip, `ip ${ip} exceeds the maximum of ${SIM_MAX_TAGS_PER_IP} tags`));
         continue;
       }
       if (strict)
-        for (const t of tags) if (r.tags.has(t)) fail('register', ip, `tag ${t} already exists, ignore`);
+        for (const t of tags)
+          if (r.tags.has(t)) errors.push(entryError(ip, `tag ${t} already exists, ignore`));
       for (const t of added) r.tags.add(t);
       r.persistent = persistentByIp.get(ip) ?? r.persistent;
-      if (r.tags.size > 0) routed.set(ip, r);
+      if (r.tags.size > 0) table.set(ip, r);
     }
-    const sections = (['unregister', 'register'] as const).filter(
-      (s) => payload?.[s] !== undefined || errors[s].length > 0,
-    );
-    if (errors.register.length + errors.unregister.length === 0) {
-      const content = Object.fromEntries(sections.map((s) => [s, '']));
-      const body = xmlResponse('success', {
-        result: { 'uid-response': { version: '2.0', payload: content } },
-      });
-      return { answer: { status: 200, body }, request };
-    }
-    const content = Object.fromEntries(
-      sections.filter((s) => errors[s].length > 0).map((s) => [s, { entry: errors[s] }]),
-    );
-    const body = xmlResponse('error', {
-      msg: { line: { 'uid-response': { version: '2.0', payload: content } } },
-    });
-    return { answer: { status: 200, body }, request };
   }
 
   #entries(section: Node | undefined): IpTagEntry[] {

@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { IpTagEntry } from '../../shared/panorama/PanoramaApi.js';
-import {
-  type DuplicateMode,
-  errorAnswer,
-  PanoramaModel,
-  type SimAnswer,
-  type SimFirewall,
-  xmlResponse,
-} from './PanoramaModel.js';
-import { seededRandom } from './seededRandom.js';
+import { closeServer } from '../closeServer.js';
+import { listenOnLoopback } from '../listenOnLoopback.js';
+import { createPanoramaListener } from './createPanoramaListener.js';
+import { PanoramaFaults } from './PanoramaFaults.js';
+import { type DuplicateMode, PanoramaModel, type SimFirewall } from './PanoramaModel.js';
+import type { PanoramaSimulatorState } from './PanoramaSimulatorState.js';
+
+export {
+  INVALID_CREDENTIAL_BODY,
+  MAINTENANCE_PAGE_BODY,
+  SESSION_TIMED_OUT_BODY,
+} from './panoramaResponseBodies.js';
 
 /**
  * A fault the simulator can inject into a call:
@@ -187,46 +189,6 @@ export interface PanoramaSimulator {
   stop(): Promise<void>;
 }
 
-/** The exact body PAN-OS sends with HTTP 403 for bad credentials or a bad key (97 bytes). */
-export const INVALID_CREDENTIAL_BODY =
-  "<response status = 'error' code = '403'><result><msg>Invalid Credential</msg></result></response>";
-
-/** The body the simulator sends for {@link SimFault} `session-timeout`. */
-export const SESSION_TIMED_OUT_BODY = xmlResponse('error', { msg: { line: 'Session timed out' } }, 22);
-
-/** The HTML page the simulator sends with HTTP 200 for {@link SimFault} `maintenance-page`. */
-export const MAINTENANCE_PAGE_BODY =
-  '<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>Panorama is undergoing maintenance</h1><p>Please try again later.</p></body></html>';
-
-interface QueuedFault {
-  fault: SimFault;
-  remaining: number;
-  type?: string;
-  target?: string;
-}
-
-function newKey(): string {
-  return randomBytes(30).toString('base64');
-}
-
-function readBody(
-  req: http.IncomingMessage,
-  max: number,
-): Promise<{ text: string; bytes: number; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes <= max) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      resolve({ text: Buffer.concat(chunks).toString('utf8'), bytes, tooLarge: bytes > max }),
-    );
-    req.on('error', reject);
-  });
-}
-
 /**
  * Starts a Panorama simulator on 127.0.0.1 that speaks the PAN-OS XML API as documented in
  * `panos-xml-api.md`: `POST`/`GET /api/` with `type=keygen` (bad credentials → HTTP 403 with the
@@ -250,203 +212,85 @@ export async function startPanoramaSimulator(
     model.addDeviceGroup(group);
     for (const f of firewalls) model.addFirewall(group, f.serial, f);
   }
-  const username = options.username ?? 'admin';
-  const password = options.password ?? newKey();
-  const maxRequestBytes = options.maxRequestBytes ?? 5_000_000;
-  const record = options.recordCalls ?? true;
-  let apiKey = options.apiKey ?? newKey();
-  let faults: SimFaultSettings = { ...options.faults };
-  let random = seededRandom(faults.seed ?? 1);
-  let queued: QueuedFault[] = [];
-  const calls: SimCall[] = [];
-  const stats: SimStats = { calls: 0, bytesIn: 0, bytesOut: 0, byType: {}, inFlight: {}, maxInFlight: {} };
-  let seq = 0;
-
-  /** Counts a call as in progress on `lane` until `res` closes (answered, dropped, or given up). */
-  const trackInFlight = (lane: string, req: http.IncomingMessage, res: http.ServerResponse) => {
-    const now = (stats.inFlight[lane] ?? 0) + 1;
-    stats.inFlight[lane] = now;
-    stats.maxInFlight[lane] = Math.max(stats.maxInFlight[lane] ?? 0, now);
-    let done = false;
-    const leave = () => {
-      if (done) return;
-      done = true;
-      stats.inFlight[lane] = Math.max(0, (stats.inFlight[lane] ?? 1) - 1);
-    };
-    res.once('close', leave);
-    if (req.socket.destroyed) leave();
+  const state: PanoramaSimulatorState = {
+    model,
+    username: options.username ?? 'admin',
+    password: options.password ?? newKey(),
+    maxRequestBytes: options.maxRequestBytes ?? 5_000_000,
+    recordCalls: options.recordCalls ?? true,
+    apiKey: options.apiKey ?? newKey(),
+    faults: new PanoramaFaults(options.faults),
+    calls: [],
+    stats: { calls: 0, bytesIn: 0, bytesOut: 0, byType: {}, inFlight: {}, maxInFlight: {} },
+    seq: 0,
   };
-
-  const pickFault = (type: string, target: string | undefined): SimFault | undefined => {
-    const q = queued.find(
-      (f) =>
-        (f.type === undefined || f.type === type) && (f.target === undefined || f.target === (target ?? '')),
-    );
-    if (q) {
-      q.remaining -= 1;
-      if (q.remaining <= 0) queued = queued.filter((f) => f !== q);
-      return q.fault;
-    }
-    const rate = faults.errorRate ?? 0;
-    if (rate > 0 && random() < rate) {
-      const list = faults.errorFaults?.length ? faults.errorFaults : (['http-503'] as const);
-      return list[Math.floor(random() * list.length)] ?? 'http-503';
-    }
-    return undefined;
-  };
-
-  const dispatch = (params: URLSearchParams, type: string, keyValid: boolean, call: SimCall): SimAnswer => {
-    const target = params.get('target') ?? undefined;
-    if (type === 'keygen') {
-      return params.get('user') === username && params.get('password') === password
-        ? { status: 200, body: xmlResponse('success', { result: { key: apiKey } }) }
-        : { status: 403, body: INVALID_CREDENTIAL_BODY };
-    }
-    if (!keyValid) return { status: 403, body: INVALID_CREDENTIAL_BODY };
-    if (type === 'user-id') {
-      const { answer, request } = model.userId(params.get('cmd') ?? undefined, target);
-      if (request) {
-        call.register = request.register;
-        call.unregister = request.unregister;
-      }
-      return answer;
-    }
-    if (type === 'op') {
-      call.cmd = params.get('cmd') ?? '';
-      return model.op(params.get('cmd') ?? undefined, target);
-    }
-    return errorAnswer(`Illegal value for parameter "type" [${type}].`, 400, 400);
-  };
-
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const { text, bytes, tooLarge } = await readBody(req, maxRequestBytes);
-    const params = new URLSearchParams(url.search);
-    const form = new URLSearchParams(tooLarge ? '' : text);
-    for (const [k, v] of form) params.append(k, v);
-    const type = params.get('type') ?? '';
-    const target = params.get('target') ?? undefined;
-    const vsys = params.get('vsys') ?? undefined;
-    const headerKey = req.headers['x-pan-key'];
-    const bodyKey = form.get('key');
-    const keyVia: SimCall['keyVia'] = headerKey
-      ? 'header'
-      : url.searchParams.has('key')
-        ? 'query'
-        : bodyKey !== null
-          ? 'body'
-          : 'none';
-    const presented = typeof headerKey === 'string' ? headerKey : (url.searchParams.get('key') ?? bodyKey);
-    const call: SimCall = {
-      seq: ++seq,
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
-      type,
-      ...(target === undefined ? {} : { target }),
-      ...(vsys === undefined ? {} : { vsys }),
-      keyVia,
-      bytes,
-      status: 0,
-    };
-    stats.calls += 1;
-    stats.bytesIn += bytes;
-    stats.byType[type] = (stats.byType[type] ?? 0) + 1;
-    if (record) calls.push(call);
-    trackInFlight(target ?? '', req, res);
-    await respond(req, res, url, call, params, { type, target, tooLarge, presented });
-  };
-
-  const respond = async (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    url: URL,
-    call: SimCall,
-    params: URLSearchParams,
-    info: {
-      type: string;
-      target: string | undefined;
-      tooLarge: boolean;
-      presented: string | null | undefined;
-    },
-  ): Promise<void> => {
-    const { type, target, tooLarge, presented } = info;
-
-    if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    const fault = url.pathname.replace(/\/+$/, '') === '/api' ? pickFault(type, target) : undefined;
-    if (fault) call.fault = fault;
-    if (fault === 'hang') return;
-    if (fault === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    let answer: SimAnswer;
-    let contentType = 'application/xml; charset=UTF-8';
-    if (url.pathname.replace(/\/+$/, '') !== '/api') {
-      answer = { status: 404, body: '<html><body>Not Found</body></html>' };
-      contentType = 'text/html';
-    } else if (fault?.startsWith('http-')) {
-      const status = Number(fault.slice(5));
-      answer = {
-        status,
-        body: `<html><head><title>${status}</title></head><body>${status} Error</body></html>`,
-      };
-      contentType = 'text/html';
-    } else if (fault === 'maintenance-page') {
-      answer = { status: 200, body: MAINTENANCE_PAGE_BODY };
-      contentType = 'text/html';
-    } else if (fault === 'key-refused') {
-      answer = { status: 403, body: INVALID_CREDENTIAL_BODY };
-    } else if (fault === 'session-timeout') {
-      answer = { status: 200, body: SESSION_TIMED_OUT_BODY };
-    } else if (tooLarge) {
-      answer = errorAnswer(`Request exceeds the maximum size of ${maxRequestBytes} bytes`, 400, 413);
-    } else {
-      answer = dispatch(params, type, presented === apiKey, call);
-    }
-    if (fault === 'drop-after-apply') {
-      req.socket.destroy();
-      return;
-    }
-    call.status = answer.status;
-    const payload = Buffer.from(answer.body, 'utf8');
-    stats.bytesOut += payload.length;
-    res.writeHead(answer.status, { 'Content-Type': contentType, 'Content-Length': payload.length });
-    res.end(payload);
-  };
-
-  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end(String(err));
-      } else res.destroy();
-    });
-  };
+  const listener = createPanoramaListener(state);
   const server = options.tls
     ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener)
     : http.createServer(listener);
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  return panoramaSimulatorHandle(state, server, url);
+}
 
-  const restartPeaks = () => {
-    stats.maxInFlight = Object.fromEntries(Object.entries(stats.inFlight).filter(([, n]) => n > 0));
-  };
+function newKey(): string {
+  return randomBytes(30).toString('base64');
+}
 
+function panoramaSimulatorHandle(
+  state: PanoramaSimulatorState,
+  server: http.Server,
+  url: string,
+): PanoramaSimulator {
+  const { model, stats } = state;
   return {
     url,
     get apiKey() {
-      return apiKey;
+      return state.apiKey;
     },
-    username,
-    password,
-    calls,
+    username: state.username,
+    password: state.password,
+    calls: state.calls,
     stats,
     model,
+    ...modelMethods(model),
+    rotateApiKey: () => {
+      state.apiKey = newKey();
+      return state.apiKey;
+    },
+    setFaults: (settings) => state.faults.set(settings),
+    failNext: (fault, filter = {}) => state.faults.queue(fault, filter),
+    clearFaults: () => state.faults.clear(),
+    resetCalls: () => {
+      state.calls.length = 0;
+      stats.calls = 0;
+      stats.bytesIn = 0;
+      stats.bytesOut = 0;
+      stats.byType = {};
+      restartPeaks(stats);
+    },
+    resetMaxInFlight: () => restartPeaks(stats),
+    stop: () => closeServer(server),
+  };
+}
+
+type ModelMethods = Pick<
+  PanoramaSimulator,
+  | 'registered'
+  | 'seedTags'
+  | 'addDeviceGroup'
+  | 'addFirewall'
+  | 'moveFirewall'
+  | 'setConnected'
+  | 'firewalls'
+  | 'reboot'
+  | 'setDuplicateMode'
+  | 'setLegacyOutfile'
+>;
+
+function modelMethods(model: PanoramaModel): ModelMethods {
+  return {
     registered: (target) => model.registered(target),
     seedTags: (entries, target) => {
       const list =
@@ -470,39 +314,10 @@ export async function startPanoramaSimulator(
     setLegacyOutfile: (on) => {
       model.legacyOutfile = on;
     },
-    rotateApiKey: () => {
-      apiKey = newKey();
-      return apiKey;
-    },
-    setFaults: (settings) => {
-      faults = { ...settings };
-      random = seededRandom(settings.seed ?? 1);
-    },
-    failNext: (fault, filter = {}) => {
-      queued.push({
-        fault,
-        remaining: filter.count ?? 1,
-        ...(filter.type === undefined ? {} : { type: filter.type }),
-        ...(filter.target === undefined ? {} : { target: filter.target }),
-      });
-    },
-    clearFaults: () => {
-      faults = {};
-      queued = [];
-    },
-    resetCalls: () => {
-      calls.length = 0;
-      stats.calls = 0;
-      stats.bytesIn = 0;
-      stats.bytesOut = 0;
-      stats.byType = {};
-      restartPeaks();
-    },
-    resetMaxInFlight: () => restartPeaks(),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
+}
+
+/** Restarts the in-flight peaks from the calls in progress now. */
+function restartPeaks(stats: SimStats): void {
+  stats.maxInFlight = Object.fromEntries(Object.entries(stats.inFlight).filter(([, n]) => n > 0));
 }
