@@ -112,13 +112,9 @@ export default async function latencyBench(): Promise<BenchSection> {
       extraSettings: { RECONCILE_SCHEDULE: '0 0 3 * * *' },
     });
     const { panorama, kube, settings } = world;
-    const config = loadConfig(settings);
-    // The functions call getRuntime(); give them the production wiring with a silent logger.
-    const runtime = createRuntime(config, {
-      logger: silentLogger,
-      panorama: new PanoramaClient(config.panorama, { logger: silentLogger }),
-    });
-    setRuntime(runtime);
+    // The functions' runtime: the production wiring with a silent logger; its sends wake the host's
+    // listeners only while `nudging` (the measurement without it is of the polling host).
+    let nudging = false;
     host = await startLocalHost({
       functionsDir: FUNCTIONS_DIR,
       settings,
@@ -126,6 +122,14 @@ export default async function latencyBench(): Promise<BenchSection> {
       logger: silentLogger,
       hostJsonPath: join(REPO_ROOT, 'host.json'),
       exportSettingsToEnv: true,
+      beforeStart: ({ settings: effective, nudge }) => {
+        const config = loadConfig(effective);
+        const overrides = {
+          logger: silentLogger,
+          panorama: new PanoramaClient(config.panorama, { logger: silentLogger }),
+        };
+        setRuntime(createRuntime(config, overrides, { onEnqueue: (queue) => nudging && nudge(queue) }));
+      },
     });
     const h = host;
     const maxPollingMs = h.hostSettings.queues.maxPollingIntervalMs;
@@ -134,10 +138,10 @@ export default async function latencyBench(): Promise<BenchSection> {
     await h.runTimer('reconcileTimer');
     await waitForIp(panorama, '10.0.0.1', Date.now());
 
-    runtime.deps.queues.onEnqueue = (queue) => h.nudge(queue);
+    nudging = true;
     const nudged = await measure(h, kube, panorama, 1, EVENTS_NUDGED, 300);
     // Without the wiring, events arriving at an idle host (listeners backed off to maxPollingInterval).
-    runtime.deps.queues.onEnqueue = undefined;
+    nudging = false;
     await sleep(maxPollingMs + 500);
     const polled = await measure(h, kube, panorama, 1 + EVENTS_NUDGED, EVENTS_POLLING, maxPollingMs + 500);
 

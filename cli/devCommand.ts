@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { InvocationRecord } from '../host/Invoker.js';
 import {
   DEMO,
   type Demo,
@@ -9,10 +10,10 @@ import {
 } from '../host/startDemo.js';
 import { type LocalHost, startLocalHost } from '../host/startLocalHost.js';
 import { DEFAULT_RECONCILE_SCHEDULE, loadConfig } from '../shared/config/loadConfig.js';
-import { effectiveSettings } from '../shared/config/localSettings.js';
+import { effectiveSettings, type Settings } from '../shared/config/localSettings.js';
 import { InputError } from '../shared/errors.js';
-import { prettyLogger } from '../shared/logger.js';
-import { getRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
+import { type Logger, prettyLogger } from '../shared/logger.js';
+import { createRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
 import { type ArmResourceEvent, postEventGridEvents } from '../sim/eventGrid/armResourceEvent.js';
 import { makeService } from '../sim/kubernetes/makeService.js';
 import { type Command, ExitCode } from './CliIo.js';
@@ -25,20 +26,39 @@ function postEvent(host: LocalHost, event: ArmResourceEvent): Promise<void> {
   return postEventGridEvents(host.url, 'onResourceEvent', [event]);
 }
 
+/** Waits about 12 s (unless stopped), then makes one change and posts the Event Grid event for it. */
+async function demoStep(
+  host: LocalHost,
+  say: (text: string) => void,
+  stopped: () => boolean,
+  step: { title: string; change: () => void },
+): Promise<void> {
+  for (let i = 0; i < 24 && !stopped(); i++) await sleep(500);
+  if (stopped()) return;
+  say(`\n▶ ${step.title}`);
+  step.change();
+  await postEvent(host, demoLoadBalancerEvent());
+  say('  posted a Microsoft.Network/loadBalancers/write event to the Event Grid webhook');
+}
+
+function sayHowToPostEvents(host: LocalHost, say: (text: string) => void): void {
+  say(
+    '\nThe story is done; the host keeps running (reconcile every 30 s, audit every minute). Post an event yourself:\n' +
+      `  curl -s -X POST '${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent' \\\n` +
+      `    -H 'aeg-event-type: Notification' -H 'content-type: application/json' \\\n` +
+      `    -d '${JSON.stringify([demoLoadBalancerEvent()])}'\n` +
+      `  curl -s '${host.url}/api/status?code=${host.functionKey}'\n` +
+      'Press Ctrl-C to stop.',
+  );
+}
+
 async function runDemoStory(
   host: LocalHost,
   demo: Demo,
   say: (text: string) => void,
   stopped: () => boolean,
 ) {
-  const step = async (title: string, change: () => void) => {
-    for (let i = 0; i < 24 && !stopped(); i++) await sleep(500);
-    if (stopped()) return;
-    say(`\n▶ ${title}`);
-    change();
-    await postEvent(host, demoLoadBalancerEvent());
-    say('  posted a Microsoft.Network/loadBalancers/write event to the Event Grid webhook');
-  };
+  const step = (title: string, change: () => void) => demoStep(host, say, stopped, { title, change });
   await host.runTimer('reconcileTimer');
   await step('a team ships a new internal Service: search.shop at 10.240.0.20', () => {
     demo.kube.addService(
@@ -56,25 +76,11 @@ async function runDemoStory(
   await step('cart is deleted', () => {
     demo.kube.deleteService('shop', 'cart');
   });
-  if (!stopped()) {
-    say(
-      '\nThe story is done; the host keeps running (reconcile every 30 s, audit every minute). Post an event yourself:\n' +
-        `  curl -s -X POST '${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent' \\\n` +
-        `    -H 'aeg-event-type: Notification' -H 'content-type: application/json' \\\n` +
-        `    -d '${JSON.stringify([demoLoadBalancerEvent()])}'\n` +
-        `  curl -s '${host.url}/api/status?code=${host.functionKey}'\n` +
-        'Press Ctrl-C to stop.',
-    );
-  }
+  if (!stopped()) sayHowToPostEvents(host, say);
 }
 
-/**
- * `dev [--port N] [--demo] [--verbose]`: the local Functions host (Azurite, queue triggers with the
- * host.json semantics, the timer, the Event Grid webhook, the HTTP functions). Without any
- * configuration (no PANORAMA_URL, CLUSTERS or discovery settings) it runs the embedded demo against
- * built-in Panorama and AKS simulators. Ctrl-C stops everything it started.
- */
-export const devCommand: Command = async (args, io) => {
+/** The `dev` options, with `--port` checked. */
+function parseDevArgs(args: string[]): { port: number; demo: boolean; verbose: boolean } {
   const { values } = parseArgs({
     args,
     options: {
@@ -86,20 +92,26 @@ export const devCommand: Command = async (args, io) => {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InputError(`--port: not a port number: ${values.port}`);
-  const settings = effectiveSettings(io.env, io.cwd);
-  const configured = ['PANORAMA_URL', 'CLUSTERS', 'DISCOVERY_TAG'].some((k) => settings[k]);
-  const useDemo = values.demo || !configured;
-  const say = (text: string) => io.stdout(`${text}\n`);
-  const logger = prettyLogger(values.verbose ? 'debug' : 'info', io.stderr);
+  return { port, demo: values.demo, verbose: values.verbose };
+}
 
-  let demo: Demo | undefined;
-  let host: LocalHost | undefined;
+/** Ctrl-C / SIGTERM while `dev` runs: `stopped` resolves on the first one. */
+interface StopSignals {
+  readonly stopped: Promise<void>;
+  readonly isStopping: () => boolean;
+  /** Marks the command as stopping and removes the signal handlers. */
+  release(): void;
+}
+
+/**
+ * Handles Ctrl-C / SIGTERM from the start: a signal that arrives while Azurite and the simulators
+ * are starting must not kill this process by default and orphan them; start-up finishes, then
+ * everything is stopped.
+ */
+function handleStopSignals(say: (text: string) => void): StopSignals {
   let stopping = false;
-  // Ctrl-C / SIGTERM are handled from the start: a signal that arrives while Azurite and the
-  // simulators are starting must not kill this process by default and orphan them; start-up
-  // finishes, then everything is stopped below.
   let requestStop!: () => void;
-  const done = new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     requestStop = resolve;
   });
   const stop = () => {
@@ -109,52 +121,104 @@ export const devCommand: Command = async (args, io) => {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  return {
+    stopped,
+    isStopping: () => stopping,
+    release() {
+      stopping = true;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
+async function startDemoWithBanner(say: (text: string) => void): Promise<Demo> {
+  say('aks-panorama-sync demo: no configuration found, so the service runs against built-in simulators.');
+  const demo = await startDemoBackends();
+  say(
+    `  Panorama simulator   ${demo.panorama.url} (device group ${DEMO.deviceGroup}: ${DEMO.firewalls.join(', ')})`,
+  );
+  say(`  AKS cluster          ${DEMO.cluster}, Kubernetes API simulator ${demo.kube.url}`);
+  say(
+    '  A person already tagged 10.240.0.10 with owner.netsec-team on the first firewall: it stays untouched.',
+  );
+  return demo;
+}
+
+/** Prints the demo firewalls' tags 400 ms after the last of a run of successful `pushTagDeltas`. */
+function reportFirewallTags(
+  demo: Demo,
+  say: (text: string) => void,
+  isStopping: () => boolean,
+): (record: InvocationRecord) => void {
+  let pushes = 0;
+  return (record) => {
+    if (record.functionName !== 'pushTagDeltas' || record.outcome !== 'succeeded') return;
+    const n = ++pushes;
+    setTimeout(() => {
+      if (n === pushes && !isStopping())
+        say(`\nTags on the firewalls now:\n${describeFirewalls(demo.panorama)}`);
+    }, 400);
+  };
+}
+
+interface DevHostOptions {
+  settings: Settings;
+  port: number;
+  logger: Logger;
+  demo: Demo | undefined;
+  say: (text: string) => void;
+  isStopping: () => boolean;
+}
+
+/** Starts the local host with the functions' runtime and, in the demo, the firewall tag reports. */
+function startDevHost({ settings, port, logger, demo, say, isStopping }: DevHostOptions): Promise<LocalHost> {
+  return startLocalHost({
+    functionsDir: FUNCTIONS_DIR,
+    settings,
+    port,
+    logger,
+    exportSettingsToEnv: true,
+    // The functions' runtime, wired before any trigger fires: sends wake the listeners at once.
+    beforeStart: ({ settings: effective, nudge }) =>
+      setRuntime(createRuntime(loadConfig(effective), { logger }, { onEnqueue: nudge })),
+    ...(demo ? { onInvocation: reportFirewallTags(demo, say, isStopping) } : {}),
+  });
+}
+
+/**
+ * `dev [--port N] [--demo] [--verbose]`: the local Functions host (Azurite, queue triggers with the
+ * host.json semantics, the timer, the Event Grid webhook, the HTTP functions). Without any
+ * configuration (no PANORAMA_URL, CLUSTERS or discovery settings) it runs the embedded demo against
+ * built-in Panorama and AKS simulators. Ctrl-C stops everything it started.
+ */
+export const devCommand: Command = async (args, io) => {
+  const options = parseDevArgs(args);
+  const settings = effectiveSettings(io.env, io.cwd);
+  const configured = ['PANORAMA_URL', 'CLUSTERS', 'DISCOVERY_TAG'].some((k) => settings[k]);
+  const say = (text: string) => io.stdout(`${text}\n`);
+  const logger = prettyLogger(options.verbose ? 'debug' : 'info', io.stderr);
+  let demo: Demo | undefined;
+  let host: LocalHost | undefined;
+  const signals = handleStopSignals(say);
+  const { isStopping } = signals;
   try {
-    if (useDemo) {
-      say('aks-panorama-sync demo: no configuration found, so the service runs against built-in simulators.');
-      demo = await startDemoBackends();
+    if (options.demo || !configured) {
+      demo = await startDemoWithBanner(say);
       Object.assign(settings, demo.settings);
-      say(
-        `  Panorama simulator   ${demo.panorama.url} (device group ${DEMO.deviceGroup}: ${DEMO.firewalls.join(', ')})`,
-      );
-      say(`  AKS cluster          ${DEMO.cluster}, Kubernetes API simulator ${demo.kube.url}`);
-      say(
-        '  A person already tagged 10.240.0.10 with owner.netsec-team on the first firewall: it stays untouched.',
-      );
     }
     settings.RECONCILE_SCHEDULE ||= DEFAULT_RECONCILE_SCHEDULE;
     if (settings.AzureWebJobsStorage) loadConfig(settings);
-    let pushes = 0;
-    host = await startLocalHost({
-      functionsDir: FUNCTIONS_DIR,
-      settings,
-      port,
-      logger,
-      exportSettingsToEnv: true,
-      onInvocation: (record) => {
-        if (!demo || record.functionName !== 'pushTagDeltas' || record.outcome !== 'succeeded') return;
-        const n = ++pushes;
-        setTimeout(() => {
-          if (n === pushes && demo && !stopping)
-            say(`\nTags on the firewalls now:\n${describeFirewalls(demo.panorama)}`);
-        }, 400);
-      },
-    });
-    const runtime = getRuntime(host.settings);
-    runtime.deps.queues.onEnqueue = (queue) => host?.nudge(queue);
-    if (demo && !stopping) {
+    host = await startDevHost({ settings, port: options.port, logger, demo, say, isStopping });
+    if (demo && !isStopping()) {
       say(`\nThe local Functions host runs at ${host.url}. Watch the tags arrive:`);
-      void runDemoStory(host, demo, say, () => stopping).catch((err) =>
-        say(`demo step failed: ${String(err)}`),
-      );
+      void runDemoStory(host, demo, say, isStopping).catch((err) => say(`demo step failed: ${String(err)}`));
     }
-    await done;
+    await signals.stopped;
     say('\nStopping…');
     return ExitCode.ok;
   } finally {
-    stopping = true;
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    signals.release();
     await host?.stop();
     setRuntime(undefined);
     await demo?.stop();

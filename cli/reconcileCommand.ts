@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadHostSettings } from '../host/loadHostSettings.js';
+import type { ClusterConfig } from '../shared/config/loadConfig.js';
 import { describeError, InputError } from '../shared/errors.js';
+import { describeRejected } from '../shared/panorama/rejectedEntries.js';
 import { type AuditOutcome, auditTargets } from '../shared/pipeline/auditTargets.js';
-import { drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
+import { type DrainResult, drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
+import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
 import {
   emptyOutcome,
   type RecomputeOutcome,
@@ -12,137 +15,231 @@ import {
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
 
-function formatDiff(outcome: RecomputeOutcome): string {
-  if (outcome.status === 'failed')
-    return `cluster ${outcome.cluster}: failed: ${outcome.error ?? 'unknown error'}\n`;
-  const lines = [
-    `cluster ${outcome.cluster}: ${outcome.deltas.length} IPs change (+${outcome.registered} / -${outcome.unregistered} tags)`,
-  ];
-  for (const d of outcome.deltas) {
-    for (const t of d.register) lines.push(`  + ${d.ip} ${t}`);
-    for (const t of d.unregister) lines.push(`  - ${d.ip} ${t}`);
-  }
-  return `${lines.join('\n')}\n`;
+/** What `reconcile` says of a cluster another recompute holds (nothing is queued for it here). */
+const BUSY_HINT =
+  'another recompute holds the cluster lease; nothing was done here, run reconcile again shortly';
+
+interface ReconcileArgs {
+  cluster?: string;
+  dryRun: boolean;
+  noAudit: boolean;
+  allowRemovals: boolean;
+  json: boolean;
+  verbose: boolean;
 }
 
-/**
- * `reconcile [--cluster NAME] [--dry-run] [--no-audit] [--json]`: one full pass for the configured
- * clusters — recompute, enqueue, drain the delta queue to Panorama, audit every target — and a
- * summary. Exit 1 when anything failed (left queued or poisoned, never lost).
- */
-export const reconcileCommand: Command = async (args, io) => {
+function parseReconcileArgs(args: string[]): ReconcileArgs {
   const { values } = parseArgs({
     args,
     options: {
       cluster: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       'no-audit': { type: 'boolean', default: false },
+      'allow-removals': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
     },
     allowPositionals: false,
   });
-  const { deps } = cliRuntime(io, { verbose: values.verbose });
+  if (values['allow-removals'] && !values.cluster)
+    throw new InputError('--allow-removals applies the held removals of one cluster: give --cluster NAME');
+  return {
+    ...(values.cluster ? { cluster: values.cluster } : {}),
+    dryRun: values['dry-run'],
+    noAudit: values['no-audit'],
+    allowRemovals: values['allow-removals'],
+    json: values.json,
+    verbose: values.verbose,
+  };
+}
+
+/** The configured clusters, or the one `--cluster` names (unknown: an error listing the known). */
+async function selectClusters(deps: PipelineDeps, name: string | undefined): Promise<ClusterConfig[]> {
   const all = await deps.clusters.listClusters();
-  const wanted = values.cluster?.toLowerCase();
-  const clusters = wanted ? all.filter((c) => c.name.toLowerCase() === wanted) : all;
-  if (wanted && clusters.length === 0) {
+  if (!name) return all;
+  const found = all.filter((c) => c.name.toLowerCase() === name.toLowerCase());
+  if (found.length === 0) {
     throw new InputError(
-      `unknown cluster "${values.cluster}"; configured: ${all.map((c) => c.name).join(', ') || 'none'}`,
+      `unknown cluster "${name}"; configured: ${all.map((c) => c.name).join(', ') || 'none'}`,
     );
   }
-  // Requested now: a recompute that started before this command cannot cover changes made since, so
-  // the pass must never be coalesced with it (backdating the request made `reconcile` a no-op for a
-  // few seconds after any other recompute).
+  return found;
+}
+
+/** Recomputes every cluster; one failing (API down, token refused) does not stop the others. */
+async function recomputeAll(
+  deps: PipelineDeps,
+  clusters: readonly ClusterConfig[],
+  a: ReconcileArgs,
+): Promise<RecomputeOutcome[]> {
+  // Requested now: a recompute that started before this command cannot cover changes made since.
   const requestedAt = deps.now().toISOString();
-  const recomputes: RecomputeOutcome[] = [];
+  const outcomes: RecomputeOutcome[] = [];
   for (const c of clusters) {
     try {
-      recomputes.push(
-        await recomputeCluster({ v: 1, cluster: c.name, reason: 'cli reconcile', requestedAt }, deps, {
-          dryRun: values['dry-run'],
-        }),
-      );
+      const request = { v: 1 as const, cluster: c.name, reason: 'cli reconcile', requestedAt };
+      const options = { dryRun: a.dryRun, allowRemovals: a.allowRemovals };
+      const { requeueAfter: _r, ...outcome } = await recomputeCluster(request, deps, options);
+      outcomes.push(outcome.status === 'busy' ? { ...outcome, error: BUSY_HINT } : outcome);
     } catch (err) {
-      // One cluster failing (API down, token refused) must not stop the pass for the others; the
-      // failure is in the summary and the exit code, and nothing was committed for that cluster.
-      recomputes.push({ ...emptyOutcome(c.name, 'failed'), error: describeError(err) });
+      outcomes.push({ ...emptyOutcome(c.name, 'failed'), error: describeError(err) });
     }
   }
-  if (values['dry-run']) {
-    if (values.json)
-      io.stdout(
-        `${JSON.stringify(
-          recomputes.map(({ cluster, deltas }) => ({ cluster, deltas })),
-          null,
-          2,
-        )}\n`,
-      );
-    else for (const r of recomputes) io.stdout(formatDiff(r));
-    return recomputes.some((r) => r.status === 'failed') ? ExitCode.failed : ExitCode.ok;
+  return outcomes;
+}
+
+/** The audit of the selected clusters' targets (forced); a failure to plan it is one failed outcome. */
+async function runAudit(deps: PipelineDeps, a: ReconcileArgs): Promise<AuditOutcome[]> {
+  try {
+    return await auditTargets(deps, {
+      force: true,
+      dryRun: a.dryRun,
+      ...(a.cluster ? { clusters: [a.cluster.toLowerCase()] } : {}),
+    });
+  } catch (err) {
+    const error = describeError(err);
+    deps.logger.error('audit could not run', { error });
+    return [
+      {
+        target: 'all targets',
+        status: 'failed',
+        clusters: [],
+        registered: 0,
+        unregistered: 0,
+        deviceIps: 0,
+        failures: 0,
+        error,
+      },
+    ];
+  }
+}
+
+function pushSummary(drain: DrainResult) {
+  const sum = (f: (p: DrainResult['pushed'][number]) => number) => drain.pushed.reduce((n, p) => n + f(p), 0);
+  return {
+    messages: drain.pushed.length,
+    registered: sum((p) => p.registered),
+    unregistered: sum((p) => p.unregistered),
+    panoramaCalls: sum((p) => p.calls),
+    entryFailures: sum((p) => p.failures.length),
+    retried: drain.retried,
+    poisoned: drain.poisoned,
+    leftQueued: drain.leftQueued,
+  };
+}
+
+function formatCluster(r: Omit<RecomputeOutcome, 'deltas'>): string[] {
+  const generation = r.generation !== undefined ? ` (generation ${r.generation})` : '';
+  const disconnected = r.disconnected.length ? `, ${r.disconnected.length} firewalls disconnected` : '';
+  const lines = [
+    `cluster ${r.cluster}: ${r.status}${generation}, ${r.ips} IPs, +${r.registered}/-${r.unregistered} tags, ${r.messages} messages to ${r.targets.length} targets${disconnected}${r.error ? `: ${r.error}` : ''}`,
+  ];
+  if (r.held) lines.push(`  HELD: ${r.held.reason}`);
+  return lines;
+}
+
+function formatAudit(a: AuditOutcome): string[] {
+  const verb = a.dryRun ? 'would repair' : 'repaired';
+  const lines = [
+    `audit ${a.target}: ${a.dryRun ? 'dry run' : a.status}, ${a.deviceIps} IPs on device, ${verb} +${a.registered}/-${a.unregistered}${a.error ? `: ${a.error}` : ''}`,
+  ];
+  if (a.failures)
+    lines.push(`  ${a.failures} entries REJECTED by the device: ${describeRejected(a.rejected ?? [])}`);
+  return lines;
+}
+
+function formatDiff(outcome: RecomputeOutcome): string[] {
+  if (outcome.status === 'failed')
+    return [`cluster ${outcome.cluster}: failed: ${outcome.error ?? 'unknown error'}`];
+  const lines = [
+    `cluster ${outcome.cluster}: ${outcome.deltas.length} IPs change (+${outcome.registered} / -${outcome.unregistered} tags)`,
+  ];
+  if (outcome.held) lines.push(`  would be HELD: ${outcome.held.reason}`);
+  for (const d of outcome.deltas) {
+    for (const t of d.register) lines.push(`  + ${d.ip} ${t}`);
+    for (const t of d.unregister) lines.push(`  - ${d.ip} ${t}`);
+  }
+  return lines;
+}
+
+function printDryRun(
+  io: Parameters<Command>[1],
+  a: ReconcileArgs,
+  recomputes: RecomputeOutcome[],
+  audits: AuditOutcome[],
+) {
+  if (a.json) {
+    // One entry per cluster (as without the audit), with the audit of the targets it pushes to.
+    const clusters = recomputes.map(({ cluster, status, deltas, held, error }) => ({
+      ...{ cluster, status, deltas },
+      ...(held ? { held } : {}),
+      ...(error ? { error } : {}),
+      audits: audits.filter((x) => x.clusters.some((c) => c.toLowerCase() === cluster.toLowerCase())),
+    }));
+    io.stdout(`${JSON.stringify(clusters, null, 2)}\n`);
+    return;
+  }
+  const lines = recomputes.flatMap(formatDiff);
+  for (const audit of audits) lines.push(...formatAudit(audit));
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+/** A held, busy or failed cluster, a rejected entry, a poisoned or queued message or a failed audit. */
+function needsAttention(
+  recomputes: RecomputeOutcome[],
+  audits: AuditOutcome[],
+  drain?: DrainResult,
+): boolean {
+  const clusters = recomputes.some(
+    (r) => r.status === 'failed' || r.status === 'busy' || r.status === 'held',
+  );
+  const targets = audits.some((a) => a.status === 'failed' || a.failures > 0);
+  const pushes = drain
+    ? drain.poisoned + drain.leftQueued + drain.pushed.reduce((n, p) => n + p.failures.length, 0) > 0
+    : false;
+  return clusters || targets || pushes;
+}
+
+/**
+ * `reconcile [--cluster NAME] [--dry-run] [--no-audit] [--allow-removals] [--json]`: one full pass
+ * for the configured clusters — recompute, enqueue, drain the delta queue to Panorama, audit every
+ * target — and a summary. `--dry-run` reads everything (clusters, state, targets) and writes
+ * nothing. Exit 1 when anything needs attention: a held, busy or failed cluster, an entry the device
+ * rejected, a message left queued or poisoned (never lost), a failed audit.
+ */
+export const reconcileCommand: Command = async (args, io) => {
+  const a = parseReconcileArgs(args);
+  const { deps } = cliRuntime(io, { verbose: a.verbose });
+  const clusters = await selectClusters(deps, a.cluster);
+  const recomputes = await recomputeAll(deps, clusters, a);
+  if (a.dryRun) {
+    const audits = a.noAudit ? [] : await runAudit(deps, a);
+    printDryRun(io, a, recomputes, audits);
+    return needsAttention(
+      recomputes.filter((r) => r.status !== 'held'),
+      audits,
+    )
+      ? ExitCode.failed
+      : ExitCode.ok;
   }
   // The same attempts per message as the Functions host (host.json of the working directory).
   const { maxDequeueCount } = loadHostSettings(join(io.cwd, 'host.json')).queues;
   const drain = await drainDeltaQueue(deps, { maxDequeueCount });
-  let audits: AuditOutcome[] = [];
-  if (!values['no-audit']) {
-    try {
-      audits = await auditTargets(deps, { force: true, ...(wanted ? { clusters: [wanted] } : {}) });
-    } catch (err) {
-      // E.g. the device groups cannot be read: still print the summary of what was done.
-      const error = describeError(err);
-      deps.logger.error('audit could not run', { error });
-      audits = [
-        {
-          target: 'all targets',
-          status: 'failed',
-          clusters: [],
-          registered: 0,
-          unregistered: 0,
-          deviceIps: 0,
-          failures: 0,
-          error,
-        },
-      ];
-    }
-  }
-  const failedRecomputes = recomputes.filter((r) => r.status === 'failed' || r.status === 'busy');
-  const entryFailures = drain.pushed.reduce((n, p) => n + p.failures.length, 0);
-  const failedAudits = audits.filter((a) => a.status === 'failed');
+  const audits = a.noAudit ? [] : await runAudit(deps, a);
   const summary = {
     clusters: recomputes.map(({ deltas: _d, ...r }) => r),
-    pushes: {
-      messages: drain.pushed.length,
-      registered: drain.pushed.reduce((n, p) => n + p.registered, 0),
-      unregistered: drain.pushed.reduce((n, p) => n + p.unregistered, 0),
-      panoramaCalls: drain.pushed.reduce((n, p) => n + p.calls, 0),
-      entryFailures,
-      retried: drain.retried,
-      poisoned: drain.poisoned,
-      leftQueued: drain.leftQueued,
-    },
+    pushes: pushSummary(drain),
     audits,
   };
-  if (values.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+  if (a.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   else {
-    const lines: string[] = [];
-    for (const r of summary.clusters) {
-      lines.push(
-        `cluster ${r.cluster}: ${r.status}${r.generation !== undefined ? ` (generation ${r.generation})` : ''}, ${r.ips} IPs, +${r.registered}/-${r.unregistered} tags, ${r.messages} messages to ${r.targets.length} targets${r.disconnected.length ? `, ${r.disconnected.length} firewalls disconnected` : ''}${r.error ? `: ${r.error}` : ''}`,
-      );
-    }
     const p = summary.pushes;
+    const lines = summary.clusters.flatMap(formatCluster);
     lines.push(
       `pushes: ${p.messages} messages, +${p.registered}/-${p.unregistered} tags in ${p.panoramaCalls} Panorama calls; ${p.entryFailures} entries rejected, ${p.retried} retries, ${p.poisoned} poisoned, ${p.leftQueued} left queued`,
     );
-    for (const a of audits) {
-      lines.push(
-        `audit ${a.target}: ${a.status}, ${a.deviceIps} IPs on device, repaired +${a.registered}/-${a.unregistered}${a.error ? `: ${a.error}` : ''}`,
-      );
-    }
+    for (const audit of audits) lines.push(...formatAudit(audit));
     io.stdout(`${lines.join('\n')}\n`);
   }
-  const failed =
-    failedRecomputes.length + entryFailures + drain.poisoned + drain.leftQueued + failedAudits.length > 0;
-  return failed ? ExitCode.failed : ExitCode.ok;
+  return needsAttention(recomputes, audits, drain) ? ExitCode.failed : ExitCode.ok;
 };

@@ -4,8 +4,10 @@ import { type CliIo, type Command, ExitCode } from './CliIo.js';
 const USAGE = `Usage: aks-panorama-sync <command> [options]
 
 Commands:
-  tags --cluster NAME [--selector NAME=SELECTOR]... [FILE]
-                      print the IP tags of a Kubernetes ServiceList (FILE or stdin)
+  tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]...
+       [--namespace-tags] [--max-tags-per-ip N] [--live] [FILE]
+                      print the IP tags of a Kubernetes ServiceList (FILE or stdin) or, with --live,
+                      of a configured cluster; "tags --help" says what each option does
   reconcile [--cluster NAME] [--dry-run] [--no-audit]
                       one full pass: recompute, push to Panorama, audit targets
   replay-poison [--dry-run]

@@ -1,21 +1,30 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type NamedSelector, parseClusters } from '../shared/config/loadConfig.js';
+import {
+  emptySelectorMessage,
+  type NamedSelector,
+  parseClusters,
+  tagBudgetSetting,
+} from '../shared/config/loadConfig.js';
 import { effectiveSettings } from '../shared/config/localSettings.js';
 import { ConfigError, InputError } from '../shared/errors.js';
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
-import { parseLabelSelector } from '../shared/selectors/parseLabelSelector.js';
-import { computeIpTags } from '../shared/tags/computeIpTags.js';
+import { type LabelSelector, parseLabelSelector } from '../shared/selectors/parseLabelSelector.js';
+import { type ComputeIpTagsOptions, computeIpTags, tagOptionsOf } from '../shared/tags/computeIpTags.js';
 import { ipTagMapToJson } from '../shared/tags/IpTagMap.js';
+import { type LabelTagFilter, labelGlobProblem } from '../shared/tags/labelTagFilter.js';
 import {
   invalidClusterNameMessage,
   invalidSelectorNameMessage,
   isClusterName,
   isSelectorName,
+  isTagBudget,
+  TAG_BUDGET_RULE,
 } from '../shared/tags/tagGrammar.js';
 import { type CliIo, type Command, ExitCode, readAll } from './CliIo.js';
 
-const USAGE = 'tags --cluster NAME [--selector NAME=SELECTOR]... [--live] [FILE]';
+const USAGE =
+  'tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]... [--namespace-tags] [--max-tags-per-ip N] [--live] [FILE]';
 
 const HELP = `Usage: aks-panorama-sync ${USAGE}
 
@@ -25,10 +34,26 @@ e.g. kubectl get svc -A -o json | aks-panorama-sync tags --cluster aks-prod-1 --
 
   --cluster NAME             the AKS cluster name used in the tags (required)
   --selector NAME=SELECTOR   a label selector tagging matching Services aks_NAME.<cluster>.<service>;
-                             repeatable; the text after the first "=" is the selector
+                             repeatable; the text after the first "=" is the selector, in Kubernetes
+                             syntax (=, ==, !=, in, notin, key, !key, >, <), and must not be empty
+  --include-label GLOB       tag only the labels whose key matches GLOB (repeatable); without it every
+                             label is tagged. In GLOB "*" matches any run of characters, "/" included;
+                             everything else is literal and case-sensitive
+  --exclude-label GLOB       do not tag the labels whose key matches GLOB (repeatable; applied after
+                             --include-label), e.g. --exclude-label helm.sh/chart
+                             Selectors match on every label, whether it is tagged or not.
+  --namespace-tags           also tag every IP of a Service with aks.<cluster>.ns.<namespace>
+  --max-tags-per-ip N        the most tags one IP gets, 1-32 (default 32, the PAN-OS limit); an IP
+                             with more keeps its Service tags, then namespace tags, then selector
+                             tags, then label tags by key and value, and a warning names the IP, its
+                             Services and the tags left out
   --live                     list the Services of the configured cluster NAME instead of reading input;
-                             its configured selectors apply unless --selector is given
-Warnings and errors about single Services go to stderr, one line each.
+                             its configured labelSelectors, labelTags, namespaceTags and maxTagsPerIp
+                             (or MAX_TAGS_PER_IP) apply unless the options above replace them
+                             (--namespace-tags can only turn namespace tags on)
+Warnings and errors go to stderr, one line each, and leave the exit code at 0: single Services that
+could not be tagged, shortened tags, IPs cut to their budget, a Service tag standing for Services of
+several namespaces, a selector that matches no Service. Bad arguments or input exit 2.
 `;
 
 /** A problem with the arguments or the input: one line on stderr, exit code 2. */
@@ -37,6 +62,11 @@ class UsageError extends Error {}
 interface TagsArgs {
   cluster: string;
   selectors: NamedSelector[];
+  /** `--include-label` globs; `undefined` when none was given. */
+  include?: string[];
+  exclude: string[];
+  namespaceTags: boolean;
+  maxTagsPerIp?: number;
   live: boolean;
   file?: string;
   help: boolean;
@@ -56,50 +86,86 @@ function parseSelectorArg(arg: string, seen: Set<string>): NamedSelector {
     throw new UsageError(invalidSelectorNameMessage(JSON.stringify(name), '--selector name'));
   if (seen.has(name)) throw new UsageError(`--selector name "${name}" is given twice`);
   seen.add(name);
+  let selector: LabelSelector;
   try {
-    return { name, source, selector: parseLabelSelector(source) };
+    selector = parseLabelSelector(source);
   } catch (err) {
     if (err instanceof InputError)
       throw new UsageError(`invalid --selector ${name}=${JSON.stringify(source)}: ${err.message}`);
     throw err;
   }
+  if (selector.requirements.length === 0)
+    throw new UsageError(`invalid --selector ${name}: ${emptySelectorMessage(source)}`);
+  return { name, source, selector };
+}
+
+function parseGlobArg(flag: string, glob: string): string {
+  const problem = labelGlobProblem(glob);
+  if (problem !== undefined) throw new UsageError(`invalid ${flag} ${JSON.stringify(glob)}: it ${problem}`);
+  return glob;
+}
+
+function parseBudgetArg(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!isTagBudget(n))
+    throw new UsageError(`--max-tags-per-ip expects ${TAG_BUDGET_RULE}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** Applies one option to `out`; returns false when `flag` is not one of the options with a value. */
+function applyValueOption(out: TagsArgs, flag: string, value: () => string, seen: Set<string>): boolean {
+  if (flag === '--cluster') {
+    if (out.cluster !== '') throw new UsageError('--cluster is given twice');
+    out.cluster = value();
+  } else if (flag === '--selector') out.selectors.push(parseSelectorArg(value(), seen));
+  else if (flag === '--include-label') out.include = [...(out.include ?? []), parseGlobArg(flag, value())];
+  else if (flag === '--exclude-label') out.exclude.push(parseGlobArg(flag, value()));
+  else if (flag === '--max-tags-per-ip') {
+    if (out.maxTagsPerIp !== undefined) throw new UsageError('--max-tags-per-ip is given twice');
+    out.maxTagsPerIp = parseBudgetArg(value());
+  } else return false;
+  return true;
 }
 
 function parseArgs(args: readonly string[]): TagsArgs {
-  let cluster: string | undefined;
-  let file: string | undefined;
-  let live = false;
-  let help = false;
+  const out: TagsArgs = {
+    cluster: '',
+    selectors: [],
+    exclude: [],
+    namespaceTags: false,
+    live: false,
+    help: false,
+  };
+  let clusterGiven = false;
   let optionsEnded = false;
-  const selectors: NamedSelector[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const flag = optionsEnded ? undefined : /^(--[a-z-]+)(?:=(.*))?$/s.exec(arg);
-    const valueFor = (name: string): string => {
+    const valueFor = (name: string) => (): string => {
       if (flag?.[2] !== undefined) return flag[2];
       const next = args[++i];
       if (next === undefined) throw new UsageError(`${name} needs a value`);
       return next;
     };
-    if (flag?.[1] === '--cluster') {
-      if (cluster !== undefined) throw new UsageError('--cluster is given twice');
-      cluster = valueFor('--cluster');
-    } else if (flag?.[1] === '--selector') selectors.push(parseSelectorArg(valueFor('--selector'), seen));
-    else if (flag?.[1] === '--live' && flag[2] === undefined) live = true;
-    else if (flag?.[1] === '--help' || (!optionsEnded && arg === '-h')) help = true;
+    if (flag && applyValueOption(out, flag[1] as string, valueFor(flag[1] as string), seen)) {
+      clusterGiven ||= flag[1] === '--cluster';
+    } else if (flag?.[1] === '--live' && flag[2] === undefined) out.live = true;
+    else if (flag?.[1] === '--namespace-tags' && flag[2] === undefined) out.namespaceTags = true;
+    else if (flag?.[1] === '--help' || (!optionsEnded && arg === '-h')) out.help = true;
     else if (!optionsEnded && arg === '--') optionsEnded = true;
     else if (!optionsEnded && arg.startsWith('-') && arg !== '-')
       throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
-    else if (file !== undefined)
+    else if (out.file !== undefined)
       throw new UsageError(`only one FILE may be given, got ${JSON.stringify(arg)} too`);
-    else file = arg;
+    else out.file = arg;
   }
-  if (help) return { cluster: '', selectors, live, help };
-  if (cluster === undefined) throw new UsageError('missing --cluster NAME');
-  if (!isClusterName(cluster)) throw new UsageError(invalidClusterNameMessage(JSON.stringify(cluster)));
-  if (live && file !== undefined) throw new UsageError('give either --live or FILE, not both');
-  return { cluster, selectors, live, help, ...(file === undefined ? {} : { file }) };
+  if (out.help) return out;
+  if (!clusterGiven) throw new UsageError('missing --cluster NAME');
+  if (!isClusterName(out.cluster))
+    throw new UsageError(invalidClusterNameMessage(JSON.stringify(out.cluster)));
+  if (out.live && out.file !== undefined) throw new UsageError('give either --live or FILE, not both');
+  return out;
 }
 
 /** The Services of a parsed ServiceList, List (as `kubectl get -o json` prints), array or single Service. */
@@ -158,29 +224,45 @@ async function readInput(file: string | undefined, io: CliIo): Promise<KubeServi
   return servicesOf(json, io);
 }
 
-function configuredSelectors(cluster: string, io: CliIo): NamedSelector[] {
+/** The options given on the command line, over `configured` (the cluster's configuration with --live). */
+function tagOptions(args: TagsArgs, configured?: Partial<ComputeIpTagsOptions>): ComputeIpTagsOptions {
+  const filtered = args.include !== undefined || args.exclude.length > 0;
+  const labelTags: LabelTagFilter | undefined = filtered
+    ? { ...(args.include ? { include: args.include } : {}), exclude: args.exclude }
+    : configured?.labelTags;
+  return {
+    cluster: args.cluster,
+    selectors: args.selectors.length > 0 ? args.selectors : (configured?.selectors ?? []),
+    maxTagsPerIp: args.maxTagsPerIp ?? configured?.maxTagsPerIp,
+    labelTags,
+    namespaceTags: args.namespaceTags || configured?.namespaceTags === true,
+  };
+}
+
+/** The tag settings of cluster `name` in CLUSTERS (or, when it is not there, MAX_TAGS_PER_IP only). */
+function configuredTagOptions(name: string, io: CliIo): Partial<ComputeIpTagsOptions> {
   const settings = effectiveSettings(io.env, io.cwd);
   const clusters = parseClusters(settings.CLUSTERS, settings, []);
-  return clusters.find((c) => c.name.toLowerCase() === cluster.toLowerCase())?.labelSelectors ?? [];
+  const cluster = clusters.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  return cluster ? tagOptionsOf(cluster) : { maxTagsPerIp: tagBudgetSetting(settings, []) };
 }
 
 async function loadServices(
   args: TagsArgs,
   io: CliIo,
-): Promise<{ services: KubeService[]; selectors: NamedSelector[] }> {
-  if (!args.live) return { services: await readInput(args.file, io), selectors: args.selectors };
+): Promise<{ services: KubeService[]; options: ComputeIpTagsOptions }> {
+  if (!args.live) return { services: await readInput(args.file, io), options: tagOptions(args) };
   const { loadLiveServices } = await import('./liveServices.js');
   const services = await loadLiveServices(args.cluster, io);
-  return {
-    services,
-    selectors: args.selectors.length > 0 ? args.selectors : configuredSelectors(args.cluster, io),
-  };
+  return { services, options: tagOptions(args, configuredTagOptions(args.cluster, io)) };
 }
 
 /**
- * `tags --cluster NAME [--selector NAME=SELECTOR]… [--live] [FILE]`: prints `{"<ip>": [tags]}` for
- * a ServiceList (FILE or stdin) or, with `--live`, for the configured cluster's Services. Issues
- * about single Services go to stderr and do not change the exit code; bad arguments or input exit 2.
+ * `tags --cluster NAME [--selector NAME=SELECTOR]… [--include-label GLOB]… [--exclude-label GLOB]…
+ * [--namespace-tags] [--max-tags-per-ip N] [--live] [FILE]`: prints `{"<ip>": [tags]}` for a
+ * ServiceList (FILE or stdin) or, with `--live`, for the configured cluster's Services (its tag
+ * settings apply unless options replace them). Issues go to stderr and do not change the exit code;
+ * bad arguments or input exit 2.
  */
 export const tagsCommand: Command = async (args, io) => {
   try {
@@ -189,8 +271,8 @@ export const tagsCommand: Command = async (args, io) => {
       io.stdout(HELP);
       return ExitCode.ok;
     }
-    const { services, selectors } = await loadServices(parsed, io);
-    const { tags, issues } = computeIpTags(services, { cluster: parsed.cluster, selectors });
+    const { services, options } = await loadServices(parsed, io);
+    const { tags, issues } = computeIpTags(services, options);
     for (const issue of issues) io.stderr(`${issue.severity}: ${oneLine(issue.message)}\n`);
     io.stdout(`${JSON.stringify(ipTagMapToJson(tags), null, 2)}\n`);
     return ExitCode.ok;

@@ -1,16 +1,15 @@
 import { defineQueueFunction } from '../shared/functionSpecs.js';
-import { parseDeltaMessage } from '../shared/pipeline/messages.js';
-import { pushTagDeltas as push } from '../shared/pipeline/pushTagDeltas.js';
-import { DELTA_QUEUE } from '../shared/queues/queueNames.js';
+import { PUSH_STEP } from '../shared/pipeline/queueSteps.js';
+import { runQueueStep } from '../shared/queues/QueueStep.js';
 import { getRuntime, withLogger } from '../shared/runtime/createRuntime.js';
 import { invocationLogger } from '../shared/runtime/invocationLogger.js';
 
 /** `tag-deltas` → push one delta message to its target, level-triggered. */
 export const pushTagDeltas = defineQueueFunction({
   name: 'pushTagDeltas',
-  queueName: DELTA_QUEUE,
+  queueName: PUSH_STEP.queue,
   handler: async (message, context) => {
     const logger = invocationLogger(context, { dequeueCount: context.triggerMetadata?.dequeueCount });
-    await push(parseDeltaMessage(message), withLogger(getRuntime().deps, logger));
+    await runQueueStep(PUSH_STEP, message, withLogger(getRuntime().deps, logger));
   },
 });

@@ -42,6 +42,15 @@ export interface InvocationCounters {
 /** What an invocation returned: the handler's value, or the error it threw (or the timeout). */
 export type InvocationResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
+/** What a trigger adds to one invocation (see {@link Invoker.invoke}). */
+export interface InvocationDetails {
+  triggerMetadata?: TriggerMetadata;
+  trigger?: Record<string, unknown>;
+  dequeueCount?: number;
+  /** Extra fields of the outcome log line. */
+  fields?: LogFields;
+}
+
 /** Options of {@link Invoker}. */
 export interface InvokerOptions {
   logger: Logger;
@@ -64,6 +73,69 @@ function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+/**
+ * Runs `call` (from a microtask) against the `functionTimeout`: a call still running after
+ * `timeoutMs` ends as failed with the host's timeout message. Never throws.
+ */
+async function runWithTimeout<T>(
+  call: () => Promise<T>,
+  timeoutMs: number,
+  functionName: string,
+): Promise<InvocationResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `Timeout value of ${formatDuration(timeoutMs)} was exceeded by function: ${functionName}`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    const value = await Promise.race([Promise.resolve().then(call), timeout]);
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function invocationRecord(
+  spec: FunctionSpec,
+  invocationId: string,
+  durationMs: number,
+  result: InvocationResult<unknown>,
+  dequeueCount: number | undefined,
+): InvocationRecord {
+  return {
+    functionName: spec.name,
+    trigger: spec.kind,
+    invocationId,
+    outcome: result.ok ? 'succeeded' : 'failed',
+    durationMs,
+    ...(dequeueCount === undefined ? {} : { dequeueCount }),
+    ...(result.ok ? {} : { error: describeError(result.error) }),
+  };
+}
+
+/** The fields of the outcome line: the record's, with the trigger's own `extra` fields before `durationMs`. */
+function outcomeLogFields(record: InvocationRecord, extra: LogFields | undefined): LogFields {
+  const { functionName, trigger, invocationId, dequeueCount, durationMs, error } = record;
+  return {
+    function: functionName,
+    trigger,
+    invocationId,
+    ...(dequeueCount === undefined ? {} : { dequeueCount }),
+    ...extra,
+    durationMs,
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
 /**
@@ -131,64 +203,33 @@ export class Invoker {
   async invoke<T>(
     spec: FunctionSpec,
     call: (context: InvocationContext) => Promise<T>,
-    details: {
-      triggerMetadata?: TriggerMetadata;
-      trigger?: Record<string, unknown>;
-      dequeueCount?: number;
-      fields?: LogFields;
-    } = {},
+    details: InvocationDetails = {},
   ): Promise<InvocationResult<T>> {
     const invocationId = randomUUID();
     const context = this.createContext(spec, invocationId, details.triggerMetadata, details.trigger ?? {});
-    const counters = this.functionCounters(spec.name);
-    this.counters.started += 1;
-    this.counters.inFlight += 1;
+    this.#countStarted(spec.name);
     const started = performance.now();
-    const timeoutMs = this.#options.functionTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`Timeout value of ${formatDuration(timeoutMs)} was exceeded by function: ${spec.name}`),
-          ),
-        timeoutMs,
-      );
-    });
-    const run = (async (): Promise<InvocationResult<T>> => {
-      try {
-        const value = await Promise.race([Promise.resolve().then(() => call(context)), timeout]);
-        return { ok: true, value };
-      } catch (error) {
-        return { ok: false, error };
-      } finally {
-        clearTimeout(timer);
-      }
-    })();
+    const run = runWithTimeout(() => call(context), this.#options.functionTimeoutMs, spec.name);
     this.#running.add(run);
     const result = await run;
     this.#running.delete(run);
     this.counters.inFlight -= 1;
     const durationMs = Math.round(performance.now() - started);
-    const record: InvocationRecord = {
-      functionName: spec.name,
-      trigger: spec.kind,
-      invocationId,
-      outcome: result.ok ? 'succeeded' : 'failed',
-      durationMs,
-      ...(details.dequeueCount === undefined ? {} : { dequeueCount: details.dequeueCount }),
-      ...(result.ok ? {} : { error: describeError(result.error) }),
-    };
-    const fields: LogFields = {
-      function: spec.name,
-      trigger: spec.kind,
-      invocationId,
-      ...(details.dequeueCount === undefined ? {} : { dequeueCount: details.dequeueCount }),
-      ...details.fields,
-      durationMs,
-      ...(record.error === undefined ? {} : { error: record.error }),
-    };
-    if (result.ok) {
+    const record = invocationRecord(spec, invocationId, durationMs, result, details.dequeueCount);
+    this.#countAndLogOutcome(record, outcomeLogFields(record, details.fields));
+    this.#notifyListener(record);
+    return result;
+  }
+
+  #countStarted(functionName: string): void {
+    this.functionCounters(functionName);
+    this.counters.started += 1;
+    this.counters.inFlight += 1;
+  }
+
+  #countAndLogOutcome(record: InvocationRecord, fields: LogFields): void {
+    const counters = this.functionCounters(record.functionName);
+    if (record.outcome === 'succeeded') {
       this.counters.succeeded += 1;
       counters.succeeded += 1;
       this.#options.logger.info('Executed function (Succeeded)', fields);
@@ -197,12 +238,14 @@ export class Invoker {
       counters.failed += 1;
       this.#options.logger.error('Executed function (Failed)', fields);
     }
+  }
+
+  #notifyListener(record: InvocationRecord): void {
     try {
       this.#options.onInvocation?.(record);
     } catch (err) {
       this.#options.logger.warn('onInvocation listener threw', { error: describeError(err) });
     }
-    return result;
   }
 
   /** Resolves once every invocation started so far has finished (or timed out). */

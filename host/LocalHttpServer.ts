@@ -3,12 +3,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { EventGridEvent, HttpResponseInit, HttpResponse as HttpResponseType } from '@azure/functions';
+import type {
+  EventGridEvent,
+  HttpRequest,
+  HttpResponseInit,
+  HttpResponse as HttpResponseType,
+} from '@azure/functions';
 import azureFunctions from '@azure/functions';
 import { describeError } from '../shared/errors.js';
 import type { EventGridFunctionSpec, FunctionSpec, HttpFunctionSpec } from '../shared/functionSpecs.js';
 import { escapeControlCharacters, type Logger } from '../shared/logger.js';
-import type { Invoker } from './Invoker.js';
+import type { InvocationResult, Invoker } from './Invoker.js';
 
 /** Largest request body the local host reads (Event Grid allows 1 MB per batch; the host 100 MB). */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -34,6 +39,12 @@ interface CompiledRoute {
   spec: HttpFunctionSpec;
   pattern: RegExp;
   params: string[];
+}
+
+/** A route that matched a request path, with the matcher's captures. */
+interface RouteMatch {
+  route: CompiledRoute;
+  values: RegExpExecArray;
 }
 
 function escapeRegExp(text: string): string {
@@ -120,6 +131,79 @@ export function eventGridBatchProblem(events: unknown[]): string | undefined {
   return undefined;
 }
 
+/** The parsed JSON of a request body, or the 400 message when it is not JSON. */
+function parseJsonBody(body: Buffer): { value: unknown } | { problem: string } {
+  try {
+    return { value: JSON.parse(body.toString('utf8')) };
+  } catch (err) {
+    return {
+      problem: `The request body is not valid JSON: ${escapeControlCharacters((err as Error).message)}`,
+    };
+  }
+}
+
+/**
+ * The `data.validationCode` of the first event of a `SubscriptionValidation` delivery (a single
+ * event object may carry `data` as a JSON string), or `undefined` when there is none.
+ */
+function subscriptionValidationCode(parsed: unknown): string | undefined {
+  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  let data = (first as { data?: unknown } | undefined)?.data;
+  if (typeof data === 'string' && !Array.isArray(parsed)) {
+    try {
+      data = JSON.parse(data);
+    } catch {}
+  }
+  const code = (data as { validationCode?: unknown } | undefined)?.validationCode;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+/** Splits a delivery into the Event Grid schema events and the problems of the others. */
+function partitionEvents(events: unknown[]): { usable: EventGridEvent[]; problems: string[] } {
+  const usable: EventGridEvent[] = [];
+  const problems: string[] = [];
+  events.forEach((event, i) => {
+    const problem = eventGridBatchProblem([event]);
+    if (problem) problems.push(problem.replace('event [0]', `event [${i}]`));
+    else usable.push(event as EventGridEvent);
+  });
+  return { usable, problems };
+}
+
+function routeParams({ route, values }: RouteMatch): Record<string, string> {
+  const params: Record<string, string> = {};
+  route.params.forEach((name, i) => {
+    const v = values[i + 1];
+    if (v !== undefined) params[name] = decodeURIComponent(v);
+  });
+  return params;
+}
+
+function requestHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return headers;
+}
+
+/** The `HttpRequest` an HTTP function receives (the body is read for methods other than GET and HEAD). */
+async function toHttpRequest(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  params: Record<string, string>,
+): Promise<HttpRequest> {
+  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req);
+  return new azureFunctions.HttpRequest({
+    method,
+    url: url.toString().replace('http://127.0.0.1', `http://${req.headers.host ?? '127.0.0.1'}`),
+    headers: requestHeaders(req),
+    params,
+    ...(body && body.length > 0 ? { body: { bytes: new Uint8Array(body) } } : {}),
+  });
+}
+
 /**
  * The host's HTTP front door on 127.0.0.1: the Event Grid webhook
  * (`POST /runtime/webhooks/eventgrid?functionName=<name>`, including the `SubscriptionValidation`
@@ -193,49 +277,49 @@ export class LocalHttpServer {
   async #eventGridWebhook(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const functionName = url.searchParams.get('functionName') ?? '';
     const spec = this.#eventGrid.get(functionName.toLowerCase());
-    if (!spec) {
-      const available = [...this.#eventGrid.values()].map((s) => s.name).join(', ');
-      this.#o.logger.info(
-        `cannot find function: '${functionName}', available function names: [${available}]`,
-      );
-      return send(res, 404, `cannot find function: '${escapeControlCharacters(functionName)}'`);
-    }
+    if (!spec) return this.#eventGridFunctionNotFound(res, functionName);
     const eventType = (req.headers['aeg-event-type'] ?? '').toString();
-    const body = await readBody(req);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      return send(
-        res,
-        400,
-        `The request body is not valid JSON: ${escapeControlCharacters((err as Error).message)}`,
-      );
+    const body = parseJsonBody(await readBody(req));
+    if ('problem' in body) return send(res, 400, body.problem);
+    switch (eventType.toLowerCase()) {
+      case 'subscriptionvalidation':
+        return this.#validateSubscription(res, spec, body.value);
+      case 'unsubscribe':
+        return send(res, 202);
+      case 'notification':
+        return this.#deliverNotification(res, spec, body.value);
+      default:
+        return send(
+          res,
+          400,
+          `The aeg-event-type header must be Notification, SubscriptionValidation or Unsubscribe (got '${escapeControlCharacters(eventType)}')`,
+        );
     }
+  }
 
-    if (eventType.toLowerCase() === 'subscriptionvalidation') {
-      const first = Array.isArray(parsed) ? parsed[0] : parsed;
-      let data = (first as { data?: unknown } | undefined)?.data;
-      if (typeof data === 'string' && !Array.isArray(parsed)) {
-        try {
-          data = JSON.parse(data);
-        } catch {}
-      }
-      const code = (data as { validationCode?: unknown } | undefined)?.validationCode;
-      if (typeof code !== 'string' || code === '') {
-        return send(res, 400, 'SubscriptionValidation: the first event has no data.validationCode');
-      }
-      this.#o.logger.info(`perform handshake with eventGrid for function: ${spec.name}`);
-      return send(res, 200, { validationResponse: code });
+  #eventGridFunctionNotFound(res: ServerResponse, functionName: string): void {
+    const available = [...this.#eventGrid.values()].map((s) => s.name).join(', ');
+    this.#o.logger.info(`cannot find function: '${functionName}', available function names: [${available}]`);
+    send(res, 404, `cannot find function: '${escapeControlCharacters(functionName)}'`);
+  }
+
+  /** The `SubscriptionValidation` handshake: echoes the first event's `data.validationCode`. */
+  #validateSubscription(res: ServerResponse, spec: EventGridFunctionSpec, parsed: unknown): void {
+    const code = subscriptionValidationCode(parsed);
+    if (code === undefined) {
+      send(res, 400, 'SubscriptionValidation: the first event has no data.validationCode');
+      return;
     }
-    if (eventType.toLowerCase() === 'unsubscribe') return send(res, 202);
-    if (eventType.toLowerCase() !== 'notification') {
-      return send(
-        res,
-        400,
-        `The aeg-event-type header must be Notification, SubscriptionValidation or Unsubscribe (got '${escapeControlCharacters(eventType)}')`,
-      );
-    }
+    this.#o.logger.info(`perform handshake with eventGrid for function: ${spec.name}`);
+    send(res, 200, { validationResponse: code });
+  }
+
+  /** A `Notification` delivery: skips malformed events, invokes the function once per event. */
+  async #deliverNotification(
+    res: ServerResponse,
+    spec: EventGridFunctionSpec,
+    parsed: unknown,
+  ): Promise<void> {
     if (typeof parsed !== 'object' || parsed === null) {
       return send(
         res,
@@ -246,72 +330,52 @@ export class LocalHttpServer {
     const events: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
     if (events.length === 0)
       return send(res, 400, 'The request body is an empty array: no events to deliver');
-    const usable: unknown[] = [];
-    const problems: string[] = [];
-    events.forEach((event, i) => {
-      const problem = eventGridBatchProblem([event]);
-      if (problem) problems.push(problem.replace('event [0]', `event [${i}]`));
-      else usable.push(event);
-    });
+    const { usable, problems } = partitionEvents(events);
     for (const problem of problems) {
       this.#o.logger.warn(`Malformed Event Grid event skipped: ${problem}`, { function: spec.name });
     }
     if (usable.length === 0) return send(res, 400, `Malformed Event Grid event: ${problems.join('; ')}`);
-
-    const results = await Promise.all(
-      usable.map((event) =>
-        this.#o.invoker.invoke(spec, (context) => spec.handler(event as EventGridEvent, context), {
-          trigger: { type: 'eventGridTrigger' },
-          fields: { eventId: (event as EventGridEvent).id, eventType: (event as EventGridEvent).eventType },
-        }),
-      ),
-    );
+    const results = await Promise.all(usable.map((event) => this.#invokeEventGrid(spec, event)));
     const failure = results.find((r) => !r.ok);
     if (failure && !failure.ok) return send(res, 500, describeError(failure.error));
     send(res, 202);
   }
 
+  #invokeEventGrid(spec: EventGridFunctionSpec, event: EventGridEvent): Promise<InvocationResult<unknown>> {
+    return this.#o.invoker.invoke(spec, (context) => spec.handler(event, context), {
+      trigger: { type: 'eventGridTrigger' },
+      fields: { eventId: event.id, eventType: event.eventType },
+    });
+  }
+
   async #httpFunction(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
-    let match: { route: CompiledRoute; values: RegExpExecArray } | undefined;
-    for (const route of this.#routes) {
-      const values = route.pattern.exec(url.pathname);
-      if (values && route.spec.methods.includes(method as 'GET' | 'POST')) {
-        match = { route, values };
-        break;
-      }
-    }
+    const match = this.#matchRoute(url.pathname, method);
     if (!match) return send(res, 404);
     const { spec } = match.route;
-    if (spec.authLevel !== 'anonymous') {
-      const given = req.headers['x-functions-key']?.toString() ?? url.searchParams.get('code');
-      const { functionKey, masterKey } = this.#o.keys;
-      const allowed =
-        keyEquals(given, masterKey) || (spec.authLevel === 'function' && keyEquals(given, functionKey));
-      if (!allowed) return send(res, 401);
-    }
-    const params: Record<string, string> = {};
-    match.route.params.forEach((name, i) => {
-      const v = match.values[i + 1];
-      if (v !== undefined) params[name] = decodeURIComponent(v);
-    });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    }
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req);
-    const request = new azureFunctions.HttpRequest({
-      method,
-      url: url.toString().replace('http://127.0.0.1', `http://${req.headers.host ?? '127.0.0.1'}`),
-      headers,
-      params,
-      ...(body && body.length > 0 ? { body: { bytes: new Uint8Array(body) } } : {}),
-    });
+    if (!this.#authorized(spec, req, url)) return send(res, 401);
+    const request = await toHttpRequest(req, url, method, routeParams(match));
     const result = await this.#o.invoker.invoke(spec, (context) => spec.handler(request, context), {
       trigger: { type: 'httpTrigger', authLevel: spec.authLevel, methods: spec.methods, route: spec.route },
       fields: { method, path: url.pathname },
     });
     if (!result.ok) return send(res, 500);
     await this.#writeResponse(res, result.value);
+  }
+
+  #matchRoute(path: string, method: string): RouteMatch | undefined {
+    for (const route of this.#routes) {
+      const values = route.pattern.exec(path);
+      if (values && route.spec.methods.includes(method as 'GET' | 'POST')) return { route, values };
+    }
+    return undefined;
+  }
+
+  /** Whether the request carries a key of the function's `authLevel` (`x-functions-key` or `?code=`). */
+  #authorized(spec: HttpFunctionSpec, req: IncomingMessage, url: URL): boolean {
+    if (spec.authLevel === 'anonymous') return true;
+    const given = req.headers['x-functions-key']?.toString() ?? url.searchParams.get('code');
+    const { functionKey, masterKey } = this.#o.keys;
+    return keyEquals(given, masterKey) || (spec.authLevel === 'function' && keyEquals(given, functionKey));
   }
 
   async #writeResponse(

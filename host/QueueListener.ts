@@ -63,6 +63,19 @@ function isGone(err: unknown): boolean {
   return s === 404 || s === 400 || s === 409;
 }
 
+/** The trigger metadata of a received message (`queueTrigger` is its decoded text). */
+function queueTriggerMetadata(message: DequeuedMessageItem, text: string): TriggerMetadata {
+  return {
+    id: message.messageId,
+    dequeueCount: message.dequeueCount,
+    insertionTime: message.insertedOn.toISOString(),
+    expirationTime: message.expiresOn.toISOString(),
+    nextVisibleTime: message.nextVisibleOn.toISOString(),
+    popReceipt: message.popReceipt,
+    queueTrigger: text,
+  };
+}
+
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
@@ -200,7 +213,7 @@ export class QueueListener {
   }
 
   async #process(received: DequeuedMessageItem): Promise<void> {
-    const { spec, settings, invoker, logger } = this.#o;
+    const { spec, settings, logger } = this.#o;
     const message = { ...received };
     try {
       if (message.dequeueCount > settings.maxDequeueCount) {
@@ -209,38 +222,10 @@ export class QueueListener {
       }
       const text = decodeQueueMessageText(message.messageText, settings.messageEncoding);
       if (text === undefined) {
-        logger.warn(
-          'Queue message is not valid base64 (messageEncoding is base64); moving it to the poison queue',
-          {
-            function: spec.name,
-            queue: this.queueName,
-            messageId: message.messageId,
-          },
-        );
-        await this.#moveToPoison(message);
+        await this.#poisonUndecodable(message);
         return;
       }
-      const triggerMetadata: TriggerMetadata = {
-        id: message.messageId,
-        dequeueCount: message.dequeueCount,
-        insertionTime: message.insertedOn.toISOString(),
-        expirationTime: message.expiresOn.toISOString(),
-        nextVisibleTime: message.nextVisibleOn.toISOString(),
-        popReceipt: message.popReceipt,
-        queueTrigger: text,
-      };
-      const renewal = this.#renewLease(message);
-      const result = await invoker.invoke(spec, (context) => spec.handler(queueMessageValue(text), context), {
-        triggerMetadata,
-        trigger: { type: 'queueTrigger', queueName: spec.queueName, connection: 'AzureWebJobsStorage' },
-        dequeueCount: message.dequeueCount,
-        fields: { queue: this.queueName, messageId: message.messageId },
-      });
-      await renewal.stop();
-      const disposition = messageDisposition(result.ok, message.dequeueCount, settings.maxDequeueCount);
-      if (disposition === 'complete') await this.#delete(message);
-      else if (disposition === 'poison') await this.#moveToPoison(message);
-      else await this.#release(message);
+      await this.#invokeAndSettle(message, text);
     } catch (err) {
       logger.error('Queue message could not be completed', {
         function: spec.name,
@@ -249,6 +234,36 @@ export class QueueListener {
         error: describeError(err),
       });
     }
+  }
+
+  async #poisonUndecodable(message: DequeuedMessageItem): Promise<void> {
+    this.#o.logger.warn(
+      'Queue message is not valid base64 (messageEncoding is base64); moving it to the poison queue',
+      {
+        function: this.#o.spec.name,
+        queue: this.queueName,
+        messageId: message.messageId,
+      },
+    );
+    await this.#moveToPoison(message);
+  }
+
+  /** Runs the handler on the decoded `text` (renewing the lease meanwhile), then completes the message. */
+  async #invokeAndSettle(message: DequeuedMessageItem, text: string): Promise<void> {
+    const { spec, settings, invoker } = this.#o;
+    const triggerMetadata = queueTriggerMetadata(message, text);
+    const renewal = this.#renewLease(message);
+    const result = await invoker.invoke(spec, (context) => spec.handler(queueMessageValue(text), context), {
+      triggerMetadata,
+      trigger: { type: 'queueTrigger', queueName: spec.queueName, connection: 'AzureWebJobsStorage' },
+      dequeueCount: message.dequeueCount,
+      fields: { queue: this.queueName, messageId: message.messageId },
+    });
+    await renewal.stop();
+    const disposition = messageDisposition(result.ok, message.dequeueCount, settings.maxDequeueCount);
+    if (disposition === 'complete') await this.#delete(message);
+    else if (disposition === 'poison') await this.#moveToPoison(message);
+    else await this.#release(message);
   }
 
   #renewLease(message: DequeuedMessageItem): { stop(): Promise<void> } {

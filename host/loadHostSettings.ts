@@ -84,85 +84,120 @@ function pick(obj: Record<string, unknown> | undefined, key: string): unknown {
   return undefined;
 }
 
+type JsonObject = Record<string, unknown>;
+
+/** Reads a TimeSpan (or a number of milliseconds) at `path`; an invalid value is added to `problems`. */
+function readDuration(
+  owner: JsonObject | undefined,
+  key: string,
+  path: string,
+  problems: string[],
+): number | undefined {
+  const raw = pick(owner, key);
+  if (raw === undefined) return undefined;
+  const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseTimeSpan(raw) : undefined;
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+    problems.push(`host.json: "${path}" must be a TimeSpan such as "00:00:30" (got ${JSON.stringify(raw)})`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** Reads the integer `extensions.queues.<key>`; a value outside `min`–`max` is added to `problems`. */
+function readQueueInteger(
+  queues: JsonObject | undefined,
+  key: string,
+  [min, max]: readonly [min: number, max: number],
+  problems: string[],
+): number | undefined {
+  const raw = pick(queues, key);
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    problems.push(
+      `host.json: "extensions.queues.${key}" must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+    );
+    return undefined;
+  }
+  return raw;
+}
+
+/** The host.json object, checking that it is one and that `version` is `"2.0"`. */
+function readRoot(json: unknown, problems: string[]): JsonObject | undefined {
+  const root = readObject(json);
+  if (json !== undefined && !root) problems.push('host.json: must be a JSON object');
+  const version = pick(root, 'version');
+  if (root && version !== '2.0')
+    problems.push(`host.json: "version" must be "2.0" (got ${JSON.stringify(version)})`);
+  return root;
+}
+
+function readMaxPollingInterval(
+  queues: JsonObject | undefined,
+  options: LoadHostSettingsOptions,
+  problems: string[],
+): number {
+  const path = 'extensions.queues.maxPollingInterval';
+  const configured = readDuration(queues, 'maxPollingInterval', path, problems);
+  if (configured !== undefined && configured < MIN_POLLING_INTERVAL_MS) {
+    problems.push(`host.json: "${path}" must be at least 00:00:00.100`);
+  }
+  const fallback =
+    (options.development ?? true) ? DEVELOPMENT_MAX_POLLING_INTERVAL_MS : DEFAULT_MAX_POLLING_INTERVAL_MS;
+  return Math.max(MIN_POLLING_INTERVAL_MS, configured ?? fallback);
+}
+
+function readMessageEncoding(queues: JsonObject | undefined, problems: string[]): MessageEncoding {
+  const raw = pick(queues, 'messageEncoding');
+  if (typeof raw === 'string' && ['base64', 'none'].includes(raw.toLowerCase())) {
+    return raw.toLowerCase() as MessageEncoding;
+  }
+  if (raw !== undefined) {
+    problems.push(
+      `host.json: "extensions.queues.messageEncoding" must be "base64" or "none" (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return 'base64';
+}
+
+/** The `extensions.queues` settings, with the host's defaults for those left out. */
+function readQueueSettings(
+  queues: JsonObject | undefined,
+  options: LoadHostSettingsOptions,
+  problems: string[],
+): QueueHostSettings {
+  const batchSize = readQueueInteger(queues, 'batchSize', [1, MAX_BATCH_SIZE], problems) ?? 16;
+  const newBatchThreshold =
+    readQueueInteger(queues, 'newBatchThreshold', [0, Number.MAX_SAFE_INTEGER], problems) ??
+    Math.floor(batchSize / 2) * (options.processorCount ?? 1);
+  const maxDequeueCount =
+    readQueueInteger(queues, 'maxDequeueCount', [1, Number.MAX_SAFE_INTEGER], problems) ?? 5;
+  const maxPollingIntervalMs = readMaxPollingInterval(queues, options, problems);
+  const visibilityTimeoutMs =
+    readDuration(queues, 'visibilityTimeout', 'extensions.queues.visibilityTimeout', problems) ?? 0;
+  const messageEncoding = readMessageEncoding(queues, problems);
+  return {
+    batchSize,
+    newBatchThreshold,
+    maxPollingIntervalMs,
+    visibilityTimeoutMs,
+    maxDequeueCount,
+    messageEncoding,
+  };
+}
+
 /**
  * Builds {@link HostSettings} from a parsed host.json object, filling in the host's defaults and
  * reporting every invalid value in one {@link ConfigError}.
  */
 export function hostSettingsFromJson(json: unknown, options: LoadHostSettingsOptions = {}): HostSettings {
   const problems: string[] = [];
-  const root = readObject(json);
-  if (json !== undefined && !root) problems.push('host.json: must be a JSON object');
-  const version = pick(root, 'version');
-  if (root && version !== '2.0')
-    problems.push(`host.json: "version" must be "2.0" (got ${JSON.stringify(version)})`);
-  const queues = readObject(pick(readObject(pick(root, 'extensions')), 'queues'));
-
-  const duration = (
-    owner: Record<string, unknown> | undefined,
-    key: string,
-    path: string,
-  ): number | undefined => {
-    const raw = pick(owner, key);
-    if (raw === undefined) return undefined;
-    const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseTimeSpan(raw) : undefined;
-    if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-      problems.push(
-        `host.json: "${path}" must be a TimeSpan such as "00:00:30" (got ${JSON.stringify(raw)})`,
-      );
-      return undefined;
-    }
-    return ms;
-  };
-  const integer = (key: string, min: number, max: number): number | undefined => {
-    const raw = pick(queues, key);
-    if (raw === undefined) return undefined;
-    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
-      problems.push(
-        `host.json: "extensions.queues.${key}" must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`,
-      );
-      return undefined;
-    }
-    return raw;
-  };
-
-  const batchSize = integer('batchSize', 1, MAX_BATCH_SIZE) ?? 16;
-  const processorCount = options.processorCount ?? 1;
-  const newBatchThreshold =
-    integer('newBatchThreshold', 0, Number.MAX_SAFE_INTEGER) ?? Math.floor(batchSize / 2) * processorCount;
-  const maxDequeueCount = integer('maxDequeueCount', 1, Number.MAX_SAFE_INTEGER) ?? 5;
-  const configuredPolling = duration(queues, 'maxPollingInterval', 'extensions.queues.maxPollingInterval');
-  if (configuredPolling !== undefined && configuredPolling < MIN_POLLING_INTERVAL_MS) {
-    problems.push(`host.json: "extensions.queues.maxPollingInterval" must be at least 00:00:00.100`);
-  }
-  const maxPollingIntervalMs =
-    configuredPolling ??
-    ((options.development ?? true) ? DEVELOPMENT_MAX_POLLING_INTERVAL_MS : DEFAULT_MAX_POLLING_INTERVAL_MS);
-  const visibilityTimeoutMs =
-    duration(queues, 'visibilityTimeout', 'extensions.queues.visibilityTimeout') ?? 0;
-  const rawEncoding = pick(queues, 'messageEncoding');
-  let messageEncoding: MessageEncoding = 'base64';
-  if (typeof rawEncoding === 'string' && ['base64', 'none'].includes(rawEncoding.toLowerCase())) {
-    messageEncoding = rawEncoding.toLowerCase() as MessageEncoding;
-  } else if (rawEncoding !== undefined) {
-    problems.push(
-      `host.json: "extensions.queues.messageEncoding" must be "base64" or "none" (got ${JSON.stringify(rawEncoding)})`,
-    );
-  }
+  const root = readRoot(json, problems);
+  const queueJson = readObject(pick(readObject(pick(root, 'extensions')), 'queues'));
+  const queues = readQueueSettings(queueJson, options, problems);
   const functionTimeoutMs =
-    duration(root, 'functionTimeout', 'functionTimeout') ?? DEFAULT_FUNCTION_TIMEOUT_MS;
-
+    readDuration(root, 'functionTimeout', 'functionTimeout', problems) ?? DEFAULT_FUNCTION_TIMEOUT_MS;
   if (problems.length > 0) throw new ConfigError(problems);
-  return {
-    functionTimeoutMs,
-    queues: {
-      batchSize,
-      newBatchThreshold,
-      maxPollingIntervalMs: Math.max(MIN_POLLING_INTERVAL_MS, maxPollingIntervalMs),
-      visibilityTimeoutMs,
-      maxDequeueCount,
-      messageEncoding,
-    },
-  };
+  return { functionTimeoutMs, queues };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { QueueServiceClient } from '@azure/storage-queue';
 import { effectiveSettings, type Settings } from '../shared/config/localSettings.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { type FunctionSpec, STORAGE_CONNECTION } from '../shared/functionSpecs.js';
@@ -44,6 +44,14 @@ export interface LocalHostOptions {
   exportSettingsToEnv?: boolean;
   /** Called after every invocation (all triggers). */
   onInvocation?: (record: InvocationRecord) => void;
+  /**
+   * Called once storage is known and the settings are exported, before any trigger can fire: the
+   * place to install what the functions use (`setRuntime` in `shared/runtime/createRuntime.ts`,
+   * with `nudge` as its queues' `onEnqueue`). A throw stops the start-up and cleans up.
+   */
+  beforeStart?: (
+    host: Pick<LocalHost, 'settings' | 'storageConnectionString' | 'nudge'>,
+  ) => void | Promise<void>;
 }
 
 /** A running local host. */
@@ -76,6 +84,186 @@ function newKey(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** Clean-up steps, run once in reverse order; a failing step is logged and the others still run. */
+class Cleanups {
+  readonly #steps: (() => Promise<void> | void)[] = [];
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  add(step: () => Promise<void> | void): void {
+    this.#steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        this.#logger.warn('Local host cleanup step failed', { error: describeError(err) });
+      }
+    }
+  }
+}
+
+/** host.json (or the host defaults) with the caller's overrides. */
+function resolveHostSettings(options: LocalHostOptions, logger: Logger): HostSettings {
+  const hostJsonPath = options.hostJsonPath ?? join(process.cwd(), 'host.json');
+  const loaded = loadHostSettings(hostJsonPath, options.hostSettingsOptions);
+  if (!existsSync(hostJsonPath))
+    logger.warn('host.json not found; using the host defaults', { path: hostJsonPath });
+  return {
+    functionTimeoutMs: options.hostSettings?.functionTimeoutMs ?? loaded.functionTimeoutMs,
+    queues: { ...loaded.queues, ...options.hostSettings?.queues },
+  };
+}
+
+/** The storage connection string: `AzureWebJobsStorage`, or an Azurite started here (stopped on cleanup). */
+async function ensureStorage(settings: Settings, logger: Logger, cleanups: Cleanups): Promise<string> {
+  const configured = settings[STORAGE_CONNECTION];
+  if (configured) return configured;
+  logger.info('AzureWebJobsStorage is not set; starting Azurite');
+  const azurite: AzuriteServer = await startAzurite();
+  cleanups.add(() => azurite.stop());
+  settings[STORAGE_CONNECTION] = azurite.connectionString;
+  logger.info('Azurite started', {
+    pid: azurite.pid,
+    queuePort: azurite.queuePort,
+    tablePort: azurite.tablePort,
+  });
+  return azurite.connectionString;
+}
+
+/** Writes settings into `process.env` for keys not already set; removed again on cleanup. */
+function exportSettings(settings: Settings, cleanups: Cleanups): void {
+  const added: string[] = [];
+  for (const [k, v] of Object.entries(settings)) {
+    if (v !== undefined && process.env[k] === undefined) {
+      process.env[k] = v;
+      added.push(k);
+    }
+  }
+  cleanups.add(() => {
+    for (const k of added) delete process.env[k];
+  });
+}
+
+/** One {@link QueueListener} per queue function; `nudge` wakes the listeners of a queue. */
+function createQueueListeners(
+  specs: readonly FunctionSpec[],
+  context: { connectionString: string; hostSettings: HostSettings; invoker: Invoker; logger: Logger },
+): { listeners: QueueListener[]; nudge: (queueName: string) => void } {
+  const listeners: QueueListener[] = [];
+  const nudge = (queueName: string) => {
+    for (const l of listeners) if (l.queueName === queueName) l.nudge();
+  };
+  const queueSpecs = specs.filter((s) => s.kind === 'queue');
+  if (queueSpecs.length === 0) return { listeners, nudge };
+  const service = QueueServiceClient.fromConnectionString(context.connectionString);
+  for (const spec of queueSpecs) {
+    listeners.push(
+      new QueueListener({
+        spec,
+        queue: service.getQueueClient(spec.queueName),
+        poisonQueue: service.getQueueClient(poisonQueueName(spec.queueName)),
+        settings: context.hostSettings.queues,
+        invoker: context.invoker,
+        logger: context.logger,
+        onPoisonMessage: nudge,
+      }),
+    );
+  }
+  return { listeners, nudge };
+}
+
+/** One {@link TimerScheduler} per timer function, by lower-case function name. */
+function createTimers(
+  specs: readonly FunctionSpec[],
+  context: { settings: Settings; invoker: Invoker; logger: Logger },
+): Map<string, TimerScheduler> {
+  const timers = new Map<string, TimerScheduler>();
+  for (const spec of specs) {
+    if (spec.kind === 'timer') timers.set(spec.name.toLowerCase(), new TimerScheduler({ spec, ...context }));
+  }
+  return timers;
+}
+
+function logStarted(
+  logger: Logger,
+  url: string,
+  specs: readonly FunctionSpec[],
+  hostSettings: HostSettings,
+  functionKey: string,
+): void {
+  logger.info('Local Functions host started', {
+    url,
+    functions: specs.length,
+    batchSize: hostSettings.queues.batchSize,
+    newBatchThreshold: hostSettings.queues.newBatchThreshold,
+    maxDequeueCount: hostSettings.queues.maxDequeueCount,
+  });
+  for (const spec of specs) logger.info(`  ${describeSpec(spec, url)}`);
+  if (specs.some((s) => s.kind === 'http' && s.authLevel === 'function')) {
+    logger.info(`Function key (x-functions-key header or ?code=): ${functionKey}`);
+  }
+}
+
+/** What {@link startServing} starts: the HTTP server, the timers and the queue listeners. */
+interface HostParts {
+  options: LocalHostOptions;
+  specs: readonly FunctionSpec[];
+  invoker: Invoker;
+  timers: Map<string, TimerScheduler>;
+  listeners: QueueListener[];
+  cleanups: Cleanups;
+  logger: Logger;
+}
+
+/** Starts serving: the HTTP server, then the timers, then the listeners (stopped in reverse). Returns the URL. */
+async function startServing(
+  parts: HostParts,
+  keys: { functionKey: string; masterKey: string },
+): Promise<string> {
+  const { specs, invoker, timers, listeners, cleanups, logger } = parts;
+  cleanups.add(() => invoker.drain());
+  const server = new LocalHttpServer({ specs, invoker, logger, keys });
+  const url = await server.listen(parts.options.port ?? DEFAULT_PORT);
+  cleanups.add(() => server.close());
+  for (const t of timers.values()) t.start();
+  cleanups.add(() => Promise.all([...timers.values()].map((t) => t.stop())).then(() => undefined));
+  for (const l of listeners) l.start();
+  cleanups.add(() => Promise.all(listeners.map((l) => l.stop())).then(() => undefined));
+  return url;
+}
+
+/** `runTimer` and `stop` of a running host. */
+function hostControls(
+  timers: Map<string, TimerScheduler>,
+  invoker: Invoker,
+  cleanups: Cleanups,
+  logger: Logger,
+): Pick<LocalHost, 'invocations' | 'runTimer' | 'stop'> {
+  let stopping: Promise<void> | undefined;
+  return {
+    invocations: invoker.counters,
+    async runTimer(functionName) {
+      const timer = timers.get(functionName.toLowerCase());
+      if (!timer) throw new ConfigError([`no timer function named ${functionName}`]);
+      await timer.runNow();
+    },
+    stop() {
+      stopping ??= (async () => {
+        logger.info('Stopping the local Functions host');
+        await cleanups.run();
+        logger.info('Local Functions host stopped', { ...invoker.counters, byFunction: undefined });
+      })();
+      return stopping;
+    },
+  };
+}
+
 /**
  * Starts the local Functions host: loads the specs, starts Azurite when `AzureWebJobsStorage` is not
  * set, a {@link QueueListener} per queue function, a {@link TimerScheduler} per timer function and
@@ -91,118 +279,38 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     throw new ConfigError(['startLocalHost: give either specs or functionsDir']);
   }
   const logger = options.logger ?? prettyLogger('info');
-  const hostJsonPath = options.hostJsonPath ?? join(process.cwd(), 'host.json');
-  const loaded = loadHostSettings(hostJsonPath, options.hostSettingsOptions);
-  const hostSettings: HostSettings = {
-    functionTimeoutMs: options.hostSettings?.functionTimeoutMs ?? loaded.functionTimeoutMs,
-    queues: { ...loaded.queues, ...options.hostSettings?.queues },
-  };
-  if (!existsSync(hostJsonPath))
-    logger.warn('host.json not found; using the host defaults', { path: hostJsonPath });
-
+  const hostSettings = resolveHostSettings(options, logger);
   const settings: Settings = { ...(options.settings ?? effectiveSettings()) };
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        logger.warn('Local host cleanup step failed', { error: describeError(err) });
-      }
-    }
-  };
-
+  const cleanups = new Cleanups(logger);
   try {
-    let azurite: AzuriteServer | undefined;
-    if (!settings[STORAGE_CONNECTION]) {
-      logger.info('AzureWebJobsStorage is not set; starting Azurite');
-      azurite = await startAzurite();
-      cleanups.push(() => azurite?.stop());
-      settings[STORAGE_CONNECTION] = azurite.connectionString;
-      logger.info('Azurite started', {
-        pid: azurite.pid,
-        queuePort: azurite.queuePort,
-        tablePort: azurite.tablePort,
-      });
-    }
-    const storageConnectionString = settings[STORAGE_CONNECTION] as string;
-
-    if (options.exportSettingsToEnv) {
-      const added: string[] = [];
-      for (const [k, v] of Object.entries(settings)) {
-        if (v !== undefined && process.env[k] === undefined) {
-          process.env[k] = v;
-          added.push(k);
-        }
-      }
-      cleanups.push(() => {
-        for (const k of added) delete process.env[k];
-      });
-    }
-
+    const storageConnectionString = await ensureStorage(settings, logger, cleanups);
+    if (options.exportSettingsToEnv) exportSettings(settings, cleanups);
     const specs = await loadFunctionSpecs(options.specs ?? (options.functionsDir as string));
     const functionKey = settings.LOCAL_FUNCTION_KEY || newKey();
     const masterKey = settings.LOCAL_MASTER_KEY || newKey();
     registerSecret(masterKey);
-
     const invoker = new Invoker({
       logger,
       functionTimeoutMs: hostSettings.functionTimeoutMs,
       ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
     });
-
-    const timers = new Map<string, TimerScheduler>();
-    for (const spec of specs) {
-      if (spec.kind === 'timer')
-        timers.set(spec.name.toLowerCase(), new TimerScheduler({ spec, settings, invoker, logger }));
-    }
-
-    const listeners: QueueListener[] = [];
-    const queueSpecs = specs.filter((s) => s.kind === 'queue');
-    const service =
-      queueSpecs.length > 0 ? QueueServiceClient.fromConnectionString(storageConnectionString) : undefined;
-    const nudge = (queueName: string) => {
-      for (const l of listeners) if (l.queueName === queueName) l.nudge();
-    };
-    for (const spec of queueSpecs) {
-      const queue: QueueClient = (service as QueueServiceClient).getQueueClient(spec.queueName);
-      listeners.push(
-        new QueueListener({
-          spec,
-          queue,
-          poisonQueue: (service as QueueServiceClient).getQueueClient(poisonQueueName(spec.queueName)),
-          settings: hostSettings.queues,
-          invoker,
-          logger,
-          onPoisonMessage: nudge,
-        }),
-      );
-    }
-
-    cleanups.push(() => invoker.drain());
-    const server = new LocalHttpServer({ specs, invoker, logger, keys: { functionKey, masterKey } });
-    const url = await server.listen(options.port ?? DEFAULT_PORT);
-    cleanups.push(() => server.close());
-
-    for (const t of timers.values()) t.start();
-    cleanups.push(() => Promise.all([...timers.values()].map((t) => t.stop())).then(() => undefined));
-    for (const l of listeners) l.start();
-    cleanups.push(() => Promise.all(listeners.map((l) => l.stop())).then(() => undefined));
-
-    logger.info('Local Functions host started', {
-      url,
-      functions: specs.length,
-      batchSize: hostSettings.queues.batchSize,
-      newBatchThreshold: hostSettings.queues.newBatchThreshold,
-      maxDequeueCount: hostSettings.queues.maxDequeueCount,
+    const timers = createTimers(specs, { settings, invoker, logger });
+    const { listeners, nudge } = createQueueListeners(specs, {
+      connectionString: storageConnectionString,
+      hostSettings,
+      invoker,
+      logger,
     });
-    for (const spec of specs) logger.info(`  ${describeSpec(spec, url)}`);
-    if (specs.some((s) => s.kind === 'http' && s.authLevel === 'function')) {
-      logger.info(`Function key (x-functions-key header or ?code=): ${functionKey}`);
-    }
-
-    let stopping: Promise<void> | undefined;
-    return {
+    await options.beforeStart?.({ settings, storageConnectionString, nudge });
+    const url = await startServing(
+      { options, specs, invoker, timers, listeners, cleanups, logger },
+      {
+        functionKey,
+        masterKey,
+      },
+    );
+    logStarted(logger, url, specs, hostSettings, functionKey);
+    const base = {
       url,
       functionKey,
       masterKey,
@@ -210,24 +318,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       settings,
       hostSettings,
       specs,
-      invocations: invoker.counters,
       nudge,
-      async runTimer(functionName) {
-        const timer = timers.get(functionName.toLowerCase());
-        if (!timer) throw new ConfigError([`no timer function named ${functionName}`]);
-        await timer.runNow();
-      },
-      stop() {
-        stopping ??= (async () => {
-          logger.info('Stopping the local Functions host');
-          await cleanup();
-          logger.info('Local Functions host stopped', { ...invoker.counters, byFunction: undefined });
-        })();
-        return stopping;
-      },
     };
+    return { ...base, ...hostControls(timers, invoker, cleanups, logger) };
   } catch (err) {
-    await cleanup();
+    await cleanups.run();
     throw err;
   }
 }

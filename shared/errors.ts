@@ -13,7 +13,8 @@
  * What a failure does to a queue message is one rule, `messageDisposition` in
  * `shared/queues/messageDisposition.ts`: a step that throws is retried, then poisoned. Steps choose
  * by kind whether to throw: a recompute records a permanent failure and returns (a delete always
- * throws); a push throws on any failure of a whole call and records per-entry rejections.
+ * throws); a push throws on any failure of a whole call and records per-entry rejections. A step
+ * that must wait returns `requeueAfter` (`shared/queues/QueueStep.ts`) instead of failing an attempt.
  *
  * Messages never contain secrets: callers build them from names, URLs without credentials and counts.
  */

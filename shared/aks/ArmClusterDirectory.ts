@@ -4,7 +4,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import type { ArmClients } from './ArmClients.js';
 import type { ClusterDirectory, DeleteCheck } from './ClusterDirectory.js';
 import { clusterFromManagedCluster, type ManagedClusterSummary } from './clusterFromManagedCluster.js';
-import { mergeClusters } from './mergeClusters.js';
+import { type DiscoveredClusterDefaults, mergeClusters } from './mergeClusters.js';
 import { parseClusterResourceId, resourceIdKey } from './parseClusterResourceId.js';
 import { ArmActions, toAzureError } from './toAzureError.js';
 
@@ -14,6 +14,8 @@ export interface ArmClusterDirectoryOptions {
   clusters: readonly ClusterConfig[];
   /** Discovery by Azure tag (`DISCOVERY_SUBSCRIPTIONS`, `DISCOVERY_TAG`). */
   discovery?: { subscriptions: readonly string[]; tag: string };
+  /** What discovered clusters get that an entry would set (`MAX_TAGS_PER_IP`). */
+  discoveredDefaults?: DiscoveredClusterDefaults;
   /** ARM clients; needed for discovery and for looking up node resource groups. */
   arm?: ArmClients;
   /** How long a result is reused (default 2 minutes). */
@@ -110,7 +112,7 @@ export class ArmClusterDirectory implements ClusterDirectory {
     const explicit = await Promise.all(
       this.options.clusters.map((c) => this.withNodeResourceGroup(c, listed)),
     );
-    const merged = mergeClusters(explicit, discovered);
+    const merged = mergeClusters(explicit, discovered, this.options.discoveredDefaults);
     this.logger.debug('cluster directory refreshed', {
       configured: explicit.length,
       discovered: discovered.length,

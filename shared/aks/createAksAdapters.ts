@@ -14,7 +14,7 @@ import { KubeCredentialProvider, type KubeCredentialProviderOptions } from './Ku
 /** What {@link createAksAdapters} needs. */
 export interface CreateAksAdaptersOptions {
   /** The validated configuration, or just the parts the AKS side reads. */
-  config: Pick<AppConfig, 'clusters' | 'discovery'> & { armEndpoint?: string };
+  config: Pick<AppConfig, 'clusters' | 'discovery'> & { armEndpoint?: string; maxTagsPerIp?: number };
   /** The Azure identity for ARM and AKS Entra ID tokens (default {@link createAzureCredential}, built on first use). */
   credential?: TokenCredential;
   /** Settings for the default credential (`AZURE_CLIENT_ID`); default `process.env`. */
@@ -68,6 +68,9 @@ export function createAksAdapters(options: CreateAksAdaptersOptions): AksAdapter
   const clusters = new ArmClusterDirectory({
     clusters: options.config.clusters,
     ...(options.config.discovery ? { discovery: options.config.discovery } : {}),
+    ...(options.config.maxTagsPerIp
+      ? { discoveredDefaults: { maxTagsPerIp: options.config.maxTagsPerIp } }
+      : {}),
     arm,
     now,
     ...options.directory,

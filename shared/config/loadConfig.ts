@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { registerSecret } from '../logger.js';
+import { DEFAULT_REMOVAL_GUARD, type RemovalGuard, type SyncPolicy } from '../pipeline/removalGuard.js';
 import { type LabelSelector, parseLabelSelector } from '../selectors/parseLabelSelector.js';
+import { type LabelTagFilter, labelGlobProblem } from '../tags/labelTagFilter.js';
 import {
   invalidClusterNameMessage,
   invalidSelectorNameMessage,
   isClusterName,
   isSelectorName,
+  isTagBudget,
+  MAX_TAGS_PER_IP,
   selectorBudgetProblem,
+  TAG_BUDGET_RULE,
 } from '../tags/tagGrammar.js';
 import { checkServiceUrl } from './checkServiceUrl.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
@@ -57,6 +62,15 @@ export interface ClusterConfig {
   labelSelectors: NamedSelector[];
   /** Notify device groups; empty = register on Panorama itself. */
   deviceGroups: string[];
+  /**
+   * The most tags one IP gets: the entry's `maxTagsPerIp`, else `MAX_TAGS_PER_IP` (set for every
+   * parsed entry; absent = 32).
+   */
+  maxTagsPerIp?: number;
+  /** Which label keys become label tags (`labelTags`); absent = every label. */
+  labelTags?: LabelTagFilter;
+  /** Whether IPs also get `aks.<cluster>.ns.<namespace>` (`namespaceTags`); absent = false. */
+  namespaceTags?: boolean;
 }
 
 /** Panorama connection settings. */
@@ -87,6 +101,12 @@ export interface AppConfig {
   auditIntervalMinutes: number;
   /** ARM endpoint (default `https://management.azure.com`). */
   armEndpoint: string;
+  /** `MAX_TAGS_PER_IP`: the tag budget per IP of clusters without their own `maxTagsPerIp` (default 32). */
+  maxTagsPerIp: number;
+  /** `SYNC_POLICY` (default `sync`): `upsert-only` never unregisters anything. */
+  syncPolicy: SyncPolicy;
+  /** `REMOVAL_GUARD_PERCENT` (default 50; 0 = off) and `REMOVAL_GUARD_MIN` (default 20). */
+  removalGuard: RemovalGuard;
 }
 
 /**
@@ -110,6 +130,10 @@ export const KNOWN_SETTINGS = [
   'RECONCILE_SCHEDULE',
   'AUDIT_INTERVAL_MINUTES',
   'ARM_ENDPOINT',
+  'MAX_TAGS_PER_IP',
+  'SYNC_POLICY',
+  'REMOVAL_GUARD_PERCENT',
+  'REMOVAL_GUARD_MIN',
 ] as const;
 
 /** Identity-based storage settings (`AzureWebJobsStorage__<suffix>`) the service understands. */
@@ -124,6 +148,12 @@ export const STORAGE_IDENTITY_SETTINGS = [
 
 /** Default reconcile schedule: every 5 minutes. */
 export const DEFAULT_RECONCILE_SCHEDULE = '0 */5 * * * *';
+
+const BUDGET_MESSAGE = `expected ${TAG_BUDGET_RULE} (PAN-OS holds at most ${MAX_TAGS_PER_IP} tags per IP)`;
+
+const labelGlob = z.string().refine((g) => labelGlobProblem(g) === undefined, {
+  error: (issue) => `glob ${quoteSetting(String(issue.input))} ${labelGlobProblem(issue.input)}`,
+});
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -157,12 +187,21 @@ const clusterSchema = z
             name: z.string().refine(isSelectorName, {
               error: (issue) => invalidSelectorNameMessage(quoteSetting(String(issue.input))),
             }),
-            selector: z.string().min(1),
+            selector: z.string(),
           })
           .strict(),
       )
       .default([]),
     deviceGroups: z.array(z.string().min(1).max(63)).default([]),
+    maxTagsPerIp: z
+      .number({ error: BUDGET_MESSAGE })
+      .refine(isTagBudget, { error: BUDGET_MESSAGE })
+      .optional(),
+    labelTags: z
+      .object({ include: z.array(labelGlob).optional(), exclude: z.array(labelGlob).optional() })
+      .strict()
+      .optional(),
+    namespaceTags: z.boolean().default(false),
   })
   .strict();
 
@@ -191,14 +230,49 @@ function positiveInt(
   max: number,
   problems: string[],
 ): number {
+  return boundedInt(settings, key, { fallback, min: 1, max }, problems);
+}
+
+function boundedInt(
+  settings: Settings,
+  key: string,
+  bounds: { fallback: number; min: number; max: number },
+  problems: string[],
+): number {
   const raw = settings[key];
-  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw === undefined || raw.trim() === '') return bounds.fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    problems.push(`${key}: expected an integer from 1 to ${max}, got "${raw}"`);
-    return fallback;
+  if (!Number.isInteger(n) || n < bounds.min || n > bounds.max) {
+    problems.push(`${key}: expected an integer from ${bounds.min} to ${bounds.max}, got "${raw}"`);
+    return bounds.fallback;
   }
   return n;
+}
+
+const SYNC_POLICIES: readonly SyncPolicy[] = ['sync', 'upsert-only'];
+
+/** `SYNC_POLICY`, `REMOVAL_GUARD_PERCENT` and `REMOVAL_GUARD_MIN`; problems are appended to `problems`. */
+export function loadRemovalRules(
+  settings: Settings,
+  problems: string[],
+): { syncPolicy: SyncPolicy; removalGuard: RemovalGuard } {
+  const raw = settings.SYNC_POLICY?.trim() || 'sync';
+  const syncPolicy = SYNC_POLICIES.find((p) => p === raw);
+  if (!syncPolicy) problems.push(`SYNC_POLICY: expected "sync" or "upsert-only", got ${quoteSetting(raw)}`);
+  const d = DEFAULT_REMOVAL_GUARD;
+  const percent = boundedInt(
+    settings,
+    'REMOVAL_GUARD_PERCENT',
+    { fallback: d.percent, min: 0, max: 100 },
+    problems,
+  );
+  const min = boundedInt(
+    settings,
+    'REMOVAL_GUARD_MIN',
+    { fallback: d.min, min: 0, max: 1_000_000 },
+    problems,
+  );
+  return { syncPolicy: syncPolicy ?? 'sync', removalGuard: { percent, min } };
 }
 
 function loadStorage(settings: Settings, problems: string[]): StorageConfig {
@@ -283,14 +357,20 @@ export function clusterResourceId(subscriptionId: string, resourceGroup: string,
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 }
 
+/** The problem with an empty selector (it would match every Service), for config and CLI. */
+export function emptySelectorMessage(text: string): string {
+  return `the selector ${quoteSetting(text)} is empty and would match every Service; give at least one requirement, e.g. "app=web"`;
+}
+
 function parseSelectorOrReport(
   name: string,
   text: string,
   where: string,
   problems: string[],
 ): LabelSelector | undefined {
+  let selector: LabelSelector;
   try {
-    return parseLabelSelector(text);
+    selector = parseLabelSelector(text);
   } catch (err) {
     const reason = err instanceof InputError ? err.message : String(err);
     problems.push(
@@ -298,6 +378,9 @@ function parseSelectorOrReport(
     );
     return undefined;
   }
+  if (selector.requirements.length > 0) return selector;
+  problems.push(`${where}.labelSelectors ${quoteSetting(name)}: ${emptySelectorMessage(text)}`);
+  return undefined;
 }
 
 /** Syntax problems of the selectors of an entry that failed the schema, so one error still lists them all. */
@@ -306,7 +389,7 @@ function rawSelectorProblems(entry: unknown, where: string, problems: string[]):
   if (!Array.isArray(selectors)) return;
   for (const s of selectors) {
     const { name, selector } = (s ?? {}) as { name?: unknown; selector?: unknown };
-    if (typeof name === 'string' && typeof selector === 'string' && selector !== '') {
+    if (typeof name === 'string' && typeof selector === 'string') {
       parseSelectorOrReport(name, selector, where, problems);
     }
   }
@@ -318,6 +401,7 @@ function toCluster(
   settings: Settings,
   problems: string[],
 ): ClusterConfig {
+  const { maxTagsPerIp, labelTags, namespaceTags } = input;
   const where = `CLUSTERS[${index}] (${input.name})`;
   let auth: ClusterAuth = { type: 'azureAd' };
   if (input.auth.type === 'token') {
@@ -365,12 +449,21 @@ function toCluster(
     auth,
     labelSelectors,
     deviceGroups: [...new Set(input.deviceGroups)],
+    maxTagsPerIp: maxTagsPerIp ?? tagBudgetSetting(settings, []),
+    ...(labelTags ? { labelTags } : {}),
+    namespaceTags,
   };
+}
+
+/** `MAX_TAGS_PER_IP` (default 32); a bad value is appended to `problems` and gives the default. */
+export function tagBudgetSetting(settings: Settings, problems: string[]): number {
+  return positiveInt(settings, 'MAX_TAGS_PER_IP', MAX_TAGS_PER_IP, MAX_TAGS_PER_IP, problems);
 }
 
 /**
  * Parses the `CLUSTERS` setting (a JSON array of cluster entries). Problems are appended to
- * `problems`, each naming the entry and field.
+ * `problems`, each naming the entry and field. Every entry gets its tag budget: its own
+ * `maxTagsPerIp`, else `MAX_TAGS_PER_IP` of `settings` (whose problems {@link loadConfig} reports).
  */
 export function parseClusters(
   raw: string | undefined,
@@ -480,6 +573,8 @@ export function loadConfig(settings: Settings): AppConfig {
   const armEndpoint = (settings.ARM_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
   const armProblem = checkServiceUrl('ARM_ENDPOINT', armEndpoint);
   if (armProblem) problems.push(armProblem);
+  const maxTagsPerIp = tagBudgetSetting(settings, problems);
+  const removalRules = loadRemovalRules(settings, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     storage,
@@ -489,5 +584,7 @@ export function loadConfig(settings: Settings): AppConfig {
     reconcileSchedule,
     auditIntervalMinutes,
     armEndpoint,
+    maxTagsPerIp,
+    ...removalRules,
   };
 }

@@ -5,6 +5,7 @@ import type { PanoramaApi } from '../panorama/PanoramaApi.js';
 import type { PipelineQueues } from '../queues/PipelineQueues.js';
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
 import type { TargetStatusRepository } from '../state/TargetStatusRepository.js';
+import type { RemovalGuard, SyncPolicy } from './removalGuard.js';
 
 /**
  * The write phases of a recompute, in order: announce the pending generation, enqueue the delta
@@ -41,4 +42,8 @@ export interface PipelineDeps {
   auditIntervalMinutes: number;
   /** Seconds before a recompute that found the cluster busy is tried again. */
   busyRetrySeconds: number;
+  /** `SYNC_POLICY`: `upsert-only` never unregisters anything (recompute, push and audit). */
+  syncPolicy: SyncPolicy;
+  /** `REMOVAL_GUARD_PERCENT` / `REMOVAL_GUARD_MIN`: when a recompute's removals are held. */
+  removalGuard: RemovalGuard;
 }

@@ -1,7 +1,8 @@
 import type { ClusterConfig } from '../config/loadConfig.js';
 import { describeError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
-import type { IpTagEntry } from '../panorama/PanoramaApi.js';
+import type { EntryFailure, IpTagEntry } from '../panorama/PanoramaApi.js';
+import { acceptedPairs, describeRejected } from '../panorama/rejectedEntries.js';
 import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateRepository.js';
 import { isOwnedBy, OWNED_TAG_PREFIXES } from '../tags/tagGrammar.js';
 import { hasCommittedState, isLeased, planRetirement } from './clusterHead.js';
@@ -21,8 +22,26 @@ export interface AuditOutcome {
   /** Owned tags found stale on the device and unregistered. */
   unregistered: number;
   deviceIps: number;
+  /** Entries the device rejected (not counted in `registered` / `unregistered`). */
   failures: number;
+  /** The rejected entries with the device's message (at most {@link REJECTED_SAMPLE}). */
+  rejected?: EntryFailure[];
+  /** With `dryRun`: nothing was sent; the counts are what the audit would do. */
+  dryRun?: boolean;
   error?: string;
+}
+
+/** How many rejected entries an audit outcome lists. */
+export const REJECTED_SAMPLE = 20;
+
+/** Options of {@link auditTargets}. */
+export interface AuditOptions {
+  /** Audit even targets audited within `auditIntervalMinutes`. */
+  force?: boolean;
+  /** Only the targets of these clusters (compared with every cluster sharing them). */
+  clusters?: readonly string[];
+  /** Read the targets and the state, say what would change; write and send nothing. */
+  dryRun?: boolean;
 }
 
 /** Where the audit goes: per target, the clusters that push there and those that left it. */
@@ -57,11 +76,9 @@ function outcomeOf(target: string, status: AuditOutcome['status'], clusters: str
  *   owned tags removed, unless the device groups resolve to no firewall at all (held, with an error).
  * - The device is read before the state, so a push that lands between the two reads is never undone.
  */
-export async function auditTargets(
-  deps: PipelineDeps,
-  options: { force?: boolean; clusters?: readonly string[] } = {},
-): Promise<AuditOutcome[]> {
-  const plan = await planAudit(deps);
+export async function auditTargets(deps: PipelineDeps, options: AuditOptions = {}): Promise<AuditOutcome[]> {
+  const dryRun = options.dryRun === true;
+  const plan = await planAudit(deps, dryRun);
   const only = options.clusters ? new Set(options.clusters.map((c) => c.toLowerCase())) : undefined;
   const wanted = (clusters: Iterable<string>) =>
     !only || [...clusters].some((c) => only.has(c.toLowerCase()));
@@ -81,6 +98,7 @@ export async function auditTargets(
     const last = recent.get(target);
     const due =
       options.force ||
+      dryRun ||
       leftBy.length > 0 ||
       !last ||
       deps.now().getTime() - Date.parse(last) >= deps.auditIntervalMinutes * 60_000;
@@ -88,8 +106,9 @@ export async function auditTargets(
       outcomes.push(outcomeOf(target, 'skipped-recent', clusters));
       continue;
     }
-    const outcome = await auditTarget(deps, plan, target, clusters, leftBy);
-    if (leftBy.length && outcome.status === 'audited' && outcome.failures === 0) {
+    const outcome = await auditTarget(deps, plan, { target, clusters, leftBy, dryRun });
+    const cleaned = outcome.status === 'audited' && outcome.failures === 0 && !dryRun;
+    if (leftBy.length && cleaned && deps.syncPolicy !== 'upsert-only') {
       for (const cluster of leftBy) await forgetTarget(deps, plan.heads.get(cluster.toLowerCase()), target);
     }
     outcomes.push(outcome);
@@ -98,7 +117,7 @@ export async function auditTargets(
 }
 
 /** Resolves where every audited cluster's tags go now, and which targets clusters have left. */
-async function planAudit(deps: PipelineDeps): Promise<AuditPlan> {
+async function planAudit(deps: PipelineDeps, dryRun: boolean): Promise<AuditPlan> {
   const directory = await deps.clusters.listClusters();
   const allHeads = await deps.clusterState.listHeads();
   const inDirectory = new Map<string, ClusterConfig>(directory.map((c) => [c.name.toLowerCase(), c]));
@@ -136,7 +155,7 @@ async function planAudit(deps: PipelineDeps): Promise<AuditPlan> {
       });
     }
     for (const target of retirement.retiring) addTo(plan.leftBy, target, head.cluster);
-    await recordRetiring(deps, head, retirement.retiring);
+    if (!dryRun) await recordRetiring(deps, head, retirement.retiring);
   }
   return plan;
 }
@@ -153,50 +172,88 @@ async function resolveOrLast(deps: PipelineDeps, config: ClusterConfig, head: Cl
   }
 }
 
+/** One target to audit: the clusters pushing there and those that left it. */
+interface AuditJob {
+  target: string;
+  clusters: string[];
+  leftBy: string[];
+  dryRun: boolean;
+}
+
 /** Audits one target: reads it back, then corrects the owned tags that differ from the state. */
-async function auditTarget(
-  deps: PipelineDeps,
-  plan: AuditPlan,
-  target: string,
-  clusters: string[],
-  leftBy: string[],
-): Promise<AuditOutcome> {
+async function auditTarget(deps: PipelineDeps, plan: AuditPlan, job: AuditJob): Promise<AuditOutcome> {
+  const { target, clusters, leftBy } = job;
   const log = withFields(deps.logger, { target, clusters: clusters.join(',') });
   const started = Date.now();
+  const base = { ...outcomeOf(target, 'audited', clusters), ...(leftBy.length ? { leftBy } : {}) };
   try {
     const opts = targetOptions(target);
     const device = await deps.panorama.listRegisteredIps({ ...opts, tagPrefixes: OWNED_TAG_PREFIXES });
     const desired = await desiredOn(deps, clusters);
-    const { register, unregister } = auditDiff(device, desired, plan.managed);
-    let failures = 0;
-    if (unregister.length) failures += (await deps.panorama.unregisterTags(unregister, opts)).failures.length;
-    if (register.length) failures += (await deps.panorama.registerTags(register, opts)).failures.length;
+    const diff = auditDiff(device, desired, plan.managed);
+    const unregister = deps.syncPolicy === 'upsert-only' ? [] : diff.unregister;
+    if (job.dryRun) {
+      return { ...base, ...pairsOf(diff.register, unregister), deviceIps: device.size, dryRun: true };
+    }
+    const rejected: EntryFailure[] = [];
+    if (unregister.length) rejected.push(...(await deps.panorama.unregisterTags(unregister, opts)).failures);
+    if (diff.register.length)
+      rejected.push(...(await deps.panorama.registerTags(diff.register, opts)).failures);
     const outcome: AuditOutcome = {
-      ...outcomeOf(target, 'audited', clusters),
-      ...(leftBy.length ? { leftBy } : {}),
-      registered: register.reduce((n, e) => n + e.tags.length, 0),
-      unregistered: unregister.reduce((n, e) => n + e.tags.length, 0),
+      ...base,
+      registered: acceptedPairs(diff.register, rejected, 'register'),
+      unregistered: acceptedPairs(unregister, rejected, 'unregister'),
       deviceIps: device.size,
-      failures,
+      failures: rejected.length,
+      ...(rejected.length ? { rejected: rejected.slice(0, REJECTED_SAMPLE) } : {}),
     };
-    await deps.targetStatus.recordAudit({
-      target,
-      lastAuditAt: deps.now().toISOString(),
-      registered: outcome.registered,
-      unregistered: outcome.unregistered,
-      lastError: failures ? `${failures} entries rejected` : '',
-    });
+    await recordAudited(deps, outcome);
     logAudit(log, outcome, Date.now() - started);
     return outcome;
   } catch (err) {
     const error = describeError(err);
     log.error('audit failed', { error, leftBy: leftBy.join(',') || undefined });
-    await deps.targetStatus.recordAudit({ target, lastError: error, lastErrorAt: deps.now().toISOString() });
-    return { ...outcomeOf(target, 'failed', clusters), ...(leftBy.length ? { leftBy } : {}), error };
+    if (!job.dryRun)
+      await deps.targetStatus.recordAudit({
+        target,
+        lastError: error,
+        lastErrorAt: deps.now().toISOString(),
+      });
+    return { ...base, status: 'failed', error };
   }
 }
 
+function pairsOf(register: readonly IpTagEntry[], unregister: readonly IpTagEntry[]) {
+  const count = (entries: readonly IpTagEntry[]) => entries.reduce((n, e) => n + e.tags.length, 0);
+  return { registered: count(register), unregistered: count(unregister) };
+}
+
+async function recordAudited(deps: PipelineDeps, outcome: AuditOutcome): Promise<void> {
+  const at = deps.now().toISOString();
+  await deps.targetStatus.recordAudit({
+    target: outcome.target,
+    lastAuditAt: at,
+    registered: outcome.registered,
+    unregistered: outcome.unregistered,
+    lastError: outcome.failures
+      ? `${outcome.failures} entries rejected: ${describeRejected(outcome.rejected ?? [])}`
+      : '',
+    ...(outcome.failures ? { lastErrorAt: at } : {}),
+  });
+}
+
 function logAudit(log: Logger, outcome: AuditOutcome, durationMs: number): void {
+  if (outcome.failures) {
+    log.error('audit done with rejected entries', {
+      deviceIps: outcome.deviceIps,
+      registered: outcome.registered,
+      unregistered: outcome.unregistered,
+      rejectedEntries: outcome.failures,
+      sample: describeRejected(outcome.rejected ?? []),
+      durationMs,
+    });
+    return;
+  }
   const level = outcome.registered || outcome.unregistered || outcome.leftBy ? 'info' : 'debug';
   log[level]('audit done', {
     deviceIps: outcome.deviceIps,

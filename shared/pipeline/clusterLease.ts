@@ -84,6 +84,9 @@ function newHead(
     tagCount: 0,
     targets: [],
     retiringTargets: [],
+    heldRemovals: 0,
+    holdBasePairs: 0,
+    ipsOverBudget: 0,
     ...(cluster.resourceId ? { resourceId: cluster.resourceId } : {}),
     ...leased,
   };

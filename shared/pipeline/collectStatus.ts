@@ -10,6 +10,12 @@ export interface ClusterStatus {
   generation: number;
   ipCount: number;
   tagCount: number;
+  /** (ip, tag) pairs the removal guard holds (0: none); `lastError` says why and what to do. */
+  heldRemovals: number;
+  /** IPs whose tags the last recompute cut to the tag budget. */
+  ipsOverBudget: number;
+  /** What the last recompute found doubtful (a Service tag of several namespaces, a selector matching nothing). */
+  policyWarnings: string[];
   lastRecomputeAt?: string;
   lastRecomputeResult?: string;
   lastError?: string;
@@ -94,6 +100,9 @@ export async function collectStatus(deps: {
       generation: head?.generation ?? 0,
       ipCount: head?.ipCount ?? 0,
       tagCount: head?.tagCount ?? 0,
+      heldRemovals: head?.heldRemovals ?? 0,
+      ipsOverBudget: head?.ipsOverBudget ?? 0,
+      policyWarnings: head?.policyWarnings ? head.policyWarnings.split('\n') : [],
       ...(head?.lastRecomputeAt ? { lastRecomputeAt: head.lastRecomputeAt } : {}),
       ...(head?.lastRecomputeResult ? { lastRecomputeResult: head.lastRecomputeResult } : {}),
       ...(head?.lastError ? { lastError: head.lastError } : {}),
@@ -122,11 +131,18 @@ export function formatStatus(report: StatusReport): string {
         ? 'recomputing'
         : !c.synced && c.lastRecomputeResult
           ? `never synced${c.lastRecomputeResult === 'failed' ? ' (first recompute failed)' : ''}; its tags on firewalls are left alone`
-          : (c.lastRecomputeResult ?? 'never recomputed');
+          : c.heldRemovals > 0
+            ? `HELD: ${c.heldRemovals} tag removals held by the removal guard`
+            : (c.lastRecomputeResult ?? 'never recomputed');
     lines.push(
       `cluster ${c.cluster}${c.monitored ? '' : ' (not monitored)'}: generation ${c.generation}, ${c.ipCount} IPs, ${c.tagCount} tags, ${state}${c.lastRecomputeAt ? ` at ${c.lastRecomputeAt}` : ''}`,
     );
     if (c.lastError) lines.push(`  last error: ${c.lastError}${c.lastErrorAt ? ` (${c.lastErrorAt})` : ''}`);
+    for (const w of c.policyWarnings) lines.push(`  warning: ${w}`);
+    if (c.ipsOverBudget > 0)
+      lines.push(
+        `  ${c.ipsOverBudget} IPs have more tags than their budget (MAX_TAGS_PER_IP); the lowest-priority tags were left out`,
+      );
     for (const t of c.retiringTargets)
       lines.push(`  leaving target ${t}: the next audit removes the cluster's tags from it`);
     for (const t of c.targets) {

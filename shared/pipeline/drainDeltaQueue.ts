@@ -2,10 +2,11 @@ import { sleep } from '../backoff.js';
 import { describeError, InputError } from '../errors.js';
 import { messageDisposition } from '../queues/messageDisposition.js';
 import { decodeMessage } from '../queues/PipelineQueues.js';
+import { runQueueStep } from '../queues/QueueStep.js';
 import { DELTA_QUEUE, poisonQueueName } from '../queues/queueNames.js';
-import { parseDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
-import { type PushOutcome, pushTagDeltas } from './pushTagDeltas.js';
+import type { PushOutcome } from './pushTagDeltas.js';
+import { PUSH_STEP } from './queueSteps.js';
 
 /** Result of draining the delta queue in-process. */
 export interface DrainResult {
@@ -19,7 +20,8 @@ export interface DrainResult {
 }
 
 /**
- * Drains `tag-deltas` in this process with the queue host's rules: success deletes the message, a
+ * Drains `tag-deltas` in this process with the queue host's rules: success deletes the message (a
+ * deferred push comes back through its `requeueAfter`), a
  * failure leaves it for a retry (after `retryDelaySeconds`), and the attempt that reaches
  * `maxDequeueCount` moves it to `tag-deltas-poison` (a malformed message at once). Used by `reconcile` outside the Functions host.
  */
@@ -40,7 +42,7 @@ export async function drainDeltaQueue(
     }
     for (const m of batch) {
       try {
-        const outcome = await pushTagDeltas(parseDeltaMessage(decodeMessage(m.messageText)), deps);
+        const outcome = await runQueueStep(PUSH_STEP, decodeMessage(m.messageText), deps);
         result.pushed.push(outcome);
         await deps.queues.delete(DELTA_QUEUE, m);
       } catch (err) {

@@ -3,7 +3,8 @@ import type { TagDelta } from '../diff/TagDelta.js';
 import { classify, describeError, FailureKind, FirewallNotConnectedError, SyncError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
 import type { EntryFailure, IpTagEntry, TargetOptions } from '../panorama/PanoramaApi.js';
-import { DELTA_QUEUE } from '../queues/queueNames.js';
+import { acceptedPairs, describeRejected } from '../panorama/rejectedEntries.js';
+import type { StepOutcome } from '../queues/QueueStep.js';
 import { PANORAMA_TARGET } from '../state/TargetStatusRepository.js';
 import { type DeltaMessage, toWireDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
@@ -32,8 +33,8 @@ export class StateNotCommittedError extends SyncError {
   }
 }
 
-/** What a push did. */
-export interface PushOutcome {
+/** What a push did (`deferred`: `requeueAfter` puts the message back with a delay). */
+export interface PushOutcome extends StepOutcome {
   cluster: string;
   target: string;
   generation: number;
@@ -56,9 +57,9 @@ export function targetOptions(target: string): TargetOptions {
  * of the message's IPs and registers a tag only if the state still has it, unregisters only if the
  * state no longer has it — so duplicates, reordering and replays of old messages converge.
  *
- * - A generation newer than the committed state is put back with a growing delay (1 s, 2 s … 30 s),
- *   up to {@link MAX_DEFERRALS} times; then {@link StateNotCommittedError} (retryable) is thrown —
- *   invariant 2.
+ * - A generation newer than the committed state is `deferred`: its outcome asks for the message
+ *   again after a growing delay (1 s, 2 s … 30 s), up to {@link MAX_DEFERRALS} times; then
+ *   {@link StateNotCommittedError} (retryable) is thrown — invariant 2.
  * - A failure of a whole call throws, whatever its kind (the host retries, then poisons the
  *   message, which `replay-poison` brings back).
  * - Per-entry rejections and a disconnected firewall are recorded in the target status and
@@ -69,13 +70,13 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   const { cluster, target, generation } = message;
   const log = withFields(deps.logger, { cluster, target, generation });
   const committed = (await deps.clusterState.getHead(cluster))?.generation ?? -1;
-  if (generation > committed) return defer(message, committed, deps, log);
+  if (generation > committed) return defer(message, committed, log);
 
   const state = await deps.clusterState.readIpTagsFor(
     cluster,
     message.deltas.map((d) => d.ip),
   );
-  const plan = planPush(message.deltas, state);
+  const plan = planPush(message.deltas, state, { unregister: deps.syncPolicy !== 'upsert-only' });
   const base = {
     cluster,
     target,
@@ -89,22 +90,29 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
     return { ...base, status: 'nothing-to-send', failures: [], calls: 0 };
   }
   const sent = await send(plan, message, deps, log);
-  if (sent.disconnected) return { ...base, status: 'disconnected', failures: [], calls: sent.calls };
-  await recordPushed(message, plan, sent.failures, deps);
-  const fields = {
-    registered: plan.registerCount,
-    unregistered: plan.unregisterCount,
-    skipped: plan.skipped,
-    calls: sent.calls,
-    durationMs: Date.now() - started,
+  if (sent.disconnected)
+    return {
+      ...base,
+      registered: 0,
+      unregistered: 0,
+      status: 'disconnected',
+      failures: [],
+      calls: sent.calls,
+    };
+  // Only what the device accepted counts as done; rejected entries are reported with its message.
+  const accepted = {
+    registered: acceptedPairs(plan.register, sent.failures, 'register'),
+    unregistered: acceptedPairs(plan.unregister, sent.failures, 'unregister'),
   };
+  await recordPushed(message, accepted, sent.failures, deps);
+  const fields = { ...accepted, skipped: plan.skipped, calls: sent.calls, durationMs: Date.now() - started };
   if (sent.failures.length > 0) {
     log.error('push done with rejected entries', {
       ...fields,
-      failedEntries: sent.failures.length,
-      sample: failureSample(sent.failures),
+      rejectedEntries: sent.failures.length,
+      sample: describeRejected(sent.failures),
     });
-    return { ...base, status: 'entry-failures', failures: sent.failures, calls: sent.calls };
+    return { ...base, ...accepted, status: 'entry-failures', failures: sent.failures, calls: sent.calls };
   }
   log.info('push done', fields);
   return { ...base, status: 'pushed', failures: [], calls: sent.calls };
@@ -122,17 +130,18 @@ export interface PushPlan {
 
 /**
  * Plans a push: registers a tag only if the state of its IP still has it, unregisters one only if
- * the state no longer has it. Pure.
+ * the state no longer has it (and never with `unregister: false`, the `upsert-only` policy). Pure.
  */
 export function planPush(
   deltas: readonly TagDelta[],
   state: ReadonlyMap<string, readonly string[]>,
+  options: { unregister: boolean } = { unregister: true },
 ): PushPlan {
   const plan: PushPlan = { register: [], unregister: [], registerCount: 0, unregisterCount: 0, skipped: 0 };
   for (const d of deltas) {
     const current = new Set(state.get(d.ip) ?? []);
     const reg = d.register.filter((t) => current.has(t));
-    const unreg = d.unregister.filter((t) => !current.has(t));
+    const unreg = options.unregister ? d.unregister.filter((t) => !current.has(t)) : [];
     plan.skipped += d.register.length - reg.length + d.unregister.length - unreg.length;
     if (reg.length) plan.register.push({ ip: d.ip, tags: reg });
     if (unreg.length) plan.unregister.push({ ip: d.ip, tags: unreg });
@@ -142,24 +151,16 @@ export function planPush(
   return plan;
 }
 
-/** Puts a message whose generation is not committed back with a growing delay (invariant 2). */
-async function defer(
-  message: DeltaMessage,
-  committed: number,
-  deps: PipelineDeps,
-  log: Logger,
-): Promise<PushOutcome> {
+/** Defers a message whose generation is not committed: it comes back with a growing delay (invariant 2). */
+function defer(message: DeltaMessage, committed: number, log: Logger): PushOutcome {
   const { cluster, target, generation } = message;
   const deferrals = message.deferrals ?? 0;
   if (deferrals >= MAX_DEFERRALS) throw new StateNotCommittedError(cluster, generation, committed);
-  const delaySeconds = backoffDelay(deferrals + 1, DEFERRAL_BACKOFF) / 1000;
-  await deps.queues.send(DELTA_QUEUE, toWireDeltaMessage({ ...message, deferrals: deferrals + 1 }), {
-    delaySeconds,
-  });
+  const seconds = backoffDelay(deferrals + 1, DEFERRAL_BACKOFF) / 1000;
   log.info('push deferred: generation not committed yet', {
     committed,
     deferrals: deferrals + 1,
-    delaySeconds,
+    delaySeconds: seconds,
   });
   return {
     cluster,
@@ -171,6 +172,7 @@ async function defer(
     skipped: 0,
     failures: [],
     calls: 0,
+    requeueAfter: { seconds, message: toWireDeltaMessage({ ...message, deferrals: deferrals + 1 }) },
   };
 }
 
@@ -228,7 +230,7 @@ async function send(
 
 async function recordPushed(
   message: DeltaMessage,
-  plan: PushPlan,
+  accepted: { registered: number; unregistered: number },
   failures: readonly EntryFailure[],
   deps: PipelineDeps,
 ): Promise<void> {
@@ -238,22 +240,13 @@ async function recordPushed(
     target: message.target,
     lastPushAt: at,
     lastPushGeneration: message.generation,
-    registered: plan.registerCount,
-    unregistered: plan.unregisterCount,
+    registered: accepted.registered,
+    unregistered: accepted.unregistered,
     failedEntries: failures.length,
     disconnected: false,
-    lastError: failures.length ? `${failures.length} entries rejected: ${failureSample(failures)}` : '',
+    lastError: failures.length ? `${failures.length} entries rejected: ${describeRejected(failures)}` : '',
     ...(failures.length ? { lastErrorAt: at } : {}),
   });
 }
 
 /** The first three rejected entries, each with at most five of its tags. */
-function failureSample(failures: readonly EntryFailure[]): string {
-  return failures
-    .slice(0, 3)
-    .map(
-      (f) =>
-        `${f.ip} [${f.tags.slice(0, 5).join(', ')}${f.tags.length > 5 ? `, +${f.tags.length - 5} more` : ''}]: ${f.message}`,
-    )
-    .join('; ');
-}

@@ -1,11 +1,11 @@
 import type { ClusterConfig } from '../config/loadConfig.js';
-import { diffIpTags } from '../diff/diffIpTags.js';
 import type { TagDelta } from '../diff/TagDelta.js';
 import { classify, describeError, FailureKind, SyncError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
-import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
+import type { StepOutcome } from '../queues/QueueStep.js';
+import { DELTA_QUEUE } from '../queues/queueNames.js';
 import { type ClusterHead, fitsInIpRow } from '../state/ClusterStateRepository.js';
-import { computeIpTags } from '../tags/computeIpTags.js';
+import { computeIpTags, tagOptionsOf } from '../tags/computeIpTags.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
 import { covers, isStaleDelete, nextWriteEventAt, planRetirement } from './clusterHead.js';
 import {
@@ -16,12 +16,14 @@ import {
 } from './clusterLease.js';
 import { chunkDeltaMessages, type RecomputeMessage, toWireDeltaMessage } from './messages.js';
 import type { PipelineDeps, RecomputePhase } from './PipelineDeps.js';
+import { planRecompute, type RecomputePlan, type RemovalRules } from './planRecompute.js';
+import { countPairs, type RemovalVerdict } from './removalGuard.js';
 import { resolveTargets } from './resolveTargets.js';
 
-/** What a recompute did. */
-export interface RecomputeOutcome {
+/** What a recompute did (`busy`: `requeueAfter` brings the request back with a delay). */
+export interface RecomputeOutcome extends StepOutcome {
   cluster: string;
-  status: 'unchanged' | 'changed' | 'deleted' | 'coalesced' | 'busy' | 'not-monitored' | 'failed';
+  status: 'unchanged' | 'changed' | 'held' | 'deleted' | 'coalesced' | 'busy' | 'not-monitored' | 'failed';
   generation?: number;
   ips: number;
   registered: number;
@@ -31,6 +33,8 @@ export interface RecomputeOutcome {
   disconnected: string[];
   /** The diff (always filled; with `dryRun` it is all that happens). */
   deltas: TagDelta[];
+  /** The removal guard held this recompute's removals (`status` `held`; with `dryRun`: it would). */
+  held?: RemovalVerdict;
   error?: string;
 }
 
@@ -72,6 +76,8 @@ interface LeasedRun {
   clusterName: string;
   known: ClusterConfig | undefined;
   deleted: boolean;
+  /** The removals of this recompute were approved (`reconcile --allow-removals`). */
+  allowRemovals: boolean;
   /** Throws {@link RecomputeTimeoutError} once the budget is spent. */
   checkDeadline: () => void;
   started: number;
@@ -83,16 +89,20 @@ interface LeasedRun {
  * and generation and release the lease.
  *
  * - A request already covered by a committed recompute that started later is `coalesced`.
- * - A cluster leased by another recompute is `busy`: the request is re-enqueued with a delay.
+ * - A cluster leased by another recompute is `busy`: the outcome asks for the request again after
+ *   `busyRetrySeconds`.
  * - `deleted` requests unregister everything and leave an empty state behind (a tombstone head);
  *   a delete event older than a write event already acted on is a plain recompute.
  * - Every row write is fenced by the lease; a recompute past `recomputeBudgetMs` stops.
- * - With `dryRun`, only the diff is computed; nothing is written or sent.
+ * - Removals that reach the removal guard's thresholds are held (status `held`): registrations go
+ *   through, the removed pairs stay committed. Not for a confirmed delete, nor with `allowRemovals`.
+ *   `upsert-only` never sends an unregistration.
+ * - With `dryRun`, only the diff is computed (and the targets resolved); nothing is written or sent.
  */
 export async function recomputeCluster(
   request: RecomputeMessage,
   deps: PipelineDeps,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; allowRemovals?: boolean } = {},
 ): Promise<RecomputeOutcome> {
   const started = Date.now();
   const known = (await deps.clusters.listClusters()).find(
@@ -104,14 +114,52 @@ export async function recomputeCluster(
     log.warn('recompute skipped: cluster is not monitored (not in CLUSTERS nor discovered)');
     return emptyOutcome(request.cluster, 'not-monitored');
   }
-  if (options.dryRun) return dryRun(request, deps, known, clusterName, log);
+  const allowRemovals = options.allowRemovals === true;
+  if (options.dryRun) return dryRun(request, deps, known, clusterName, log, allowRemovals);
+  const admitted = await admit(request, deps, { known, clusterName, log });
+  if ('outcome' in admitted) return admitted.outcome;
+  const lease = await acquireClusterLease(deps, {
+    name: clusterName,
+    ...(known?.resourceId ? { resourceId: known.resourceId } : {}),
+  });
+  if (!lease) {
+    log.info('recompute deferred: another recompute holds the cluster lease', {
+      retryInSeconds: deps.busyRetrySeconds,
+      deleted: request.deleted === true,
+    });
+    return {
+      ...emptyOutcome(clusterName, 'busy'),
+      requeueAfter: { seconds: deps.busyRetrySeconds, message: request },
+    };
+  }
+  const deleted = request.deleted === true && !admitted.stale;
+  const deadline = started + deps.recomputeBudgetMs;
+  const checkDeadline = () => {
+    if (Date.now() > deadline) throw new RecomputeTimeoutError(clusterName, deps.recomputeBudgetMs);
+  };
+  return runWithLease({
+    ...{ request, deps, log, lease, clusterName, known, deleted, allowRemovals },
+    ...{ checkDeadline, started },
+  });
+}
 
+/**
+ * Whether a request is still to be done: not when a later committed recompute covers it
+ * (`coalesced`); a delete event staler than a write event already acted on is a plain recompute
+ * (`stale`), or nothing when the cluster is no longer monitored.
+ */
+async function admit(
+  request: RecomputeMessage,
+  deps: PipelineDeps,
+  context: { known: ClusterConfig | undefined; clusterName: string; log: Logger },
+): Promise<{ outcome: RecomputeOutcome } | { stale: boolean }> {
+  const { clusterName, log } = context;
   const before = await deps.clusterState.getHead(clusterName);
   if (covers(before, request)) {
     log.info('recompute coalesced: a later committed recompute covers this request', {
       requestedAt: request.requestedAt,
     });
-    return emptyOutcome(clusterName, 'coalesced');
+    return { outcome: emptyOutcome(clusterName, 'coalesced') };
   }
   const stale = isStaleDelete(before, request);
   if (stale) {
@@ -119,26 +167,14 @@ export async function recomputeCluster(
       eventTime: request.eventTime,
       lastWriteEventAt: before?.lastWriteEventAt,
     });
-    if (!known) return emptyOutcome(clusterName, 'not-monitored');
+    if (!context.known) return { outcome: emptyOutcome(clusterName, 'not-monitored') };
   }
-  const lease = await acquireClusterLease(deps, {
-    name: clusterName,
-    ...(known?.resourceId ? { resourceId: known.resourceId } : {}),
-  });
-  if (!lease) {
-    await deps.queues.send(RECOMPUTE_QUEUE, request, { delaySeconds: deps.busyRetrySeconds });
-    log.info('recompute deferred: another recompute holds the cluster lease', {
-      retryInSeconds: deps.busyRetrySeconds,
-      deleted: request.deleted === true,
-    });
-    return emptyOutcome(clusterName, 'busy');
-  }
-  const deleted = request.deleted === true && !stale;
-  const deadline = started + deps.recomputeBudgetMs;
-  const checkDeadline = () => {
-    if (Date.now() > deadline) throw new RecomputeTimeoutError(clusterName, deps.recomputeBudgetMs);
-  };
-  const run: LeasedRun = { request, deps, log, lease, clusterName, known, deleted, checkDeadline, started };
+  return { stale };
+}
+
+/** Runs a leased recompute and ends its lease: released on success, released with the error on failure. */
+async function runWithLease(run: LeasedRun): Promise<RecomputeOutcome> {
+  const { deps, lease, log, deleted, clusterName } = run;
   try {
     const outcome = await runLeased(run);
     await endClusterLease(deps, lease);
@@ -161,71 +197,136 @@ async function dryRun(
   known: ClusterConfig | undefined,
   clusterName: string,
   log: Logger,
+  allowRemovals: boolean,
 ): Promise<RecomputeOutcome> {
-  const desired = request.deleted || !known ? new Map() : await desiredTags(known, deps, log);
+  const deleted = request.deleted === true;
+  const listed = deleted || !known ? new Map() : (await desiredTags(known, deps, log)).tags;
   const last = await deps.clusterState.readIpTags(clusterName);
-  const deltas = diffIpTags(last, keepUnstorable(desired, last, log));
-  return { ...summarize(clusterName, deltas, desired), status: deltas.length ? 'changed' : 'unchanged' };
+  const plan = planRecompute(
+    last,
+    keepUnstorable(listed, last, log),
+    removalRules(deps, await deps.clusterState.getHead(clusterName), deleted, allowRemovals),
+  );
+  // The device groups are resolved as the real run does, so an unknown one fails here too.
+  const { targets, disconnected } = known
+    ? await resolveTargets(known, deps.panorama)
+    : { targets: [], disconnected: [] };
+  return {
+    ...summarize(clusterName, plan.send, plan.desired),
+    deltas: plan.send,
+    status: plan.hold ? 'held' : plan.deltas.length ? 'changed' : 'unchanged',
+    targets,
+    disconnected,
+    ...(plan.hold ? { held: plan.hold } : {}),
+  };
+}
+
+function removalRules(
+  deps: PipelineDeps,
+  head: ClusterHead | undefined,
+  deleted: boolean,
+  allowRemovals: boolean,
+): RemovalRules {
+  return {
+    policy: deps.syncPolicy,
+    guard: deps.removalGuard,
+    guarded: !deleted && !allowRemovals,
+    holdBase: head?.heldRemovals ? head.holdBasePairs : 0,
+  };
 }
 
 /** The phases of a recompute that holds the lease. */
 async function runLeased(run: LeasedRun): Promise<RecomputeOutcome> {
+  const plan = await planLeased(run);
+  const committed = Math.max(run.lease.head.generation, run.lease.head.pendingGeneration);
+  return plan.deltas.length === 0
+    ? commitUnchanged(run, plan, committed)
+    : commitChanged(run, plan, committed + 1);
+}
+
+/** A recompute's plan, with what `status` shows of the harvested tags. */
+type LeasedPlan = RecomputePlan & Omit<HarvestedTags, 'tags'>;
+
+/** Lists the cluster, reads its committed state and plans the recompute (removal guard included). */
+async function planLeased(run: LeasedRun): Promise<LeasedPlan> {
   const { deps, lease, clusterName, known, deleted, log } = run;
-  const listed =
-    deleted || !known ? new Map<string, readonly string[]>() : await desiredTags(known, deps, log);
+  const { tags: listed, ...found } =
+    deleted || !known
+      ? { tags: new Map<string, readonly string[]>(), ipsOverBudget: 0, policyWarnings: '' }
+      : await desiredTags(known, deps, log);
   run.checkDeadline();
   const last = await deps.clusterState.readIpTags(clusterName);
-  const desired = keepUnstorable(listed, last, log);
-  const deltas = diffIpTags(last, desired);
-  const committed = Math.max(lease.head.generation, lease.head.pendingGeneration);
-  if (deltas.length === 0) {
-    await commit(run, lease.head, { generation: committed, desired });
-    log.info('recompute done: no change', {
-      generation: committed,
-      ips: desired.size,
-      durationMs: Date.now() - run.started,
+  const plan = planRecompute(
+    last,
+    keepUnstorable(listed, last, log),
+    removalRules(deps, lease.head, deleted, run.allowRemovals),
+  );
+  const { hold } = plan;
+  if (hold)
+    log.error(hold.reason ?? 'removal guard held', {
+      removals: hold.removals,
+      committedPairs: hold.committedPairs,
     });
-    return {
-      ...summarize(clusterName, [], desired),
-      status: deleted ? 'deleted' : 'unchanged',
-      generation: committed,
-    };
-  }
+  return { ...plan, ...found };
+}
 
+/** Nothing changes in the state: commit (lease released, hold recorded) without a new generation. */
+async function commitUnchanged(
+  run: LeasedRun,
+  plan: LeasedPlan,
+  generation: number,
+): Promise<RecomputeOutcome> {
+  const { desired, hold } = plan;
+  await commit(run, run.lease.head, { generation, desired, hold, found: plan });
+  run.log.info('recompute done: no change', {
+    generation,
+    ips: desired.size,
+    durationMs: Date.now() - run.started,
+  });
+  return {
+    ...summarize(run.clusterName, [], desired),
+    status: hold ? 'held' : run.deleted ? 'deleted' : 'unchanged',
+    generation,
+    ...(hold ? { held: hold } : {}),
+  };
+}
+
+/** The write phases of a recompute that changes the state: announce, enqueue, write rows, commit. */
+async function commitChanged(
+  run: LeasedRun,
+  plan: LeasedPlan,
+  generation: number,
+): Promise<RecomputeOutcome> {
+  const { deps, lease, known, log } = run;
+  const { desired, deltas, hold } = plan;
   const { targets, disconnected } = await targetsOf(run);
   const retirement = planRetirement(lease.head, { targets, disconnected });
   if (retirement.held)
     log.error(`target removal held: ${retirement.held}`, { deviceGroups: known?.deviceGroups });
-  const generation = committed + 1;
   enter(run, 'announce');
   const announced = await deps.clusterState.replaceHead({ ...lease.head, pendingGeneration: generation });
   enter(run, 'enqueue');
-  const messages = await enqueueDeltas(run, deltas, targets, generation);
+  const messages = await enqueueDeltas(run, plan.send, targets, generation);
   await recordDisconnected(run, disconnected);
   run.checkDeadline();
   enter(run, 'write-rows');
   await writeRows(run, deltas, desired, generation);
-  await commit(run, announced, { generation, desired, targets, retiring: retirement.retiring });
+  await commit(run, announced, {
+    ...{ generation, desired, targets, retiring: retirement.retiring },
+    ...{ hold, found: plan },
+  });
   deps.queues.notify(DELTA_QUEUE);
   const outcome: RecomputeOutcome = {
-    ...summarize(clusterName, deltas, desired),
-    status: deleted ? 'deleted' : 'changed',
-    generation,
-    messages,
-    targets,
-    disconnected,
+    ...summarize(run.clusterName, plan.send, desired),
+    status: hold ? 'held' : run.deleted ? 'deleted' : 'changed',
+    ...{ generation, messages, targets, disconnected },
+    ...(hold ? { held: hold } : {}),
   };
   log.info('recompute done', {
-    generation,
-    ips: outcome.ips,
-    changedIps: deltas.length,
-    registered: outcome.registered,
-    unregistered: outcome.unregistered,
-    targets: targets.length,
-    disconnected: disconnected.length,
-    retiringTargets: retirement.retiring.length,
-    messages,
-    durationMs: Date.now() - run.started,
+    ...{ generation, ips: outcome.ips, changedIps: deltas.length },
+    ...{ registered: outcome.registered, unregistered: outcome.unregistered },
+    ...{ targets: targets.length, disconnected: disconnected.length },
+    ...{ retiringTargets: retirement.retiring.length, messages, durationMs: Date.now() - run.started },
   });
   return outcome;
 }
@@ -255,6 +356,7 @@ async function enqueueDeltas(
   targets: readonly string[],
   generation: number,
 ): Promise<number> {
+  if (deltas.length === 0) return 0;
   const longest = targets.reduce((a, b) => (b.length > a.length ? b : a), '');
   const chunks = chunkDeltaMessages(
     { v: 1, cluster: run.clusterName, target: longest || 'x', generation },
@@ -307,7 +409,14 @@ async function writeRows(
 async function commit(
   run: LeasedRun,
   head: ClusterHead,
-  next: { generation: number; desired: IpTagMap; targets?: string[]; retiring?: string[] },
+  next: {
+    generation: number;
+    desired: IpTagMap;
+    targets?: string[];
+    retiring?: string[];
+    hold?: RemovalVerdict | undefined;
+    found: Omit<HarvestedTags, 'tags'>;
+  },
 ): Promise<void> {
   const { deps, deleted, request } = run;
   enter(run, 'commit');
@@ -320,10 +429,14 @@ async function commit(
     leaseOwner: '',
     leaseUntil: '',
     lastRecomputeAt: now,
-    lastRecomputeResult: deleted ? 'deleted' : next.targets ? 'changed' : 'unchanged',
-    lastError: '',
+    lastRecomputeResult: next.hold ? 'held' : deleted ? 'deleted' : next.targets ? 'changed' : 'unchanged',
+    lastError: next.hold?.reason ?? '',
+    heldRemovals: next.hold?.removals ?? 0,
+    holdBasePairs: next.hold?.committedPairs ?? 0,
+    ipsOverBudget: next.found.ipsOverBudget,
+    policyWarnings: next.found.policyWarnings,
     ipCount: next.desired.size,
-    tagCount: countTags(next.desired),
+    tagCount: countPairs(next.desired),
     ...(next.targets ? { targets: next.targets } : {}),
     ...(next.retiring ? { retiringTargets: next.retiring } : {}),
     syncedFrom: run.lease.head.lastRecomputeStartedAt ?? now,
@@ -352,25 +465,50 @@ function keepUnstorable(desired: IpTagMap, last: IpTagMap, log: Logger): IpTagMa
   return out ?? desired;
 }
 
-function countTags(map: IpTagMap): number {
-  let n = 0;
-  for (const tags of map.values()) n += tags.length;
-  return n;
+/** The cluster's tags now, with what `status` shows of them. */
+interface HarvestedTags {
+  tags: IpTagMap;
+  ipsOverBudget: number;
+  policyWarnings: string;
 }
 
-async function desiredTags(cluster: ClusterConfig, deps: PipelineDeps, log: Logger) {
+/** How many IPs cut to their budget a recompute names in its log (all are counted in `status`). */
+const LOGGED_CUTS = 5;
+
+/** The cluster's tags now, with every issue of the engine logged (IPs cut to budget in one line). */
+async function desiredTags(cluster: ClusterConfig, deps: PipelineDeps, log: Logger): Promise<HarvestedTags> {
   const services = await deps.services.listServices(cluster);
-  const { tags, issues } = computeIpTags(services, {
-    cluster: cluster.name,
-    selectors: cluster.labelSelectors,
-  });
+  const { tags, issues, cuts } = computeIpTags(services, tagOptionsOf(cluster));
+  const doubtful = issues.filter((i) => i.kind === 'shared-service-tag' || i.kind === 'unmatched-selector');
   for (const issue of issues) {
+    if (issue.kind === 'over-budget') continue;
     const fields = { service: issue.service, label: issue.label, ip: issue.ip };
     if (issue.severity === 'error') log.error(issue.message, fields);
     else log.warn(issue.message, fields);
   }
+  const over = issues.filter((i) => i.kind === 'over-budget');
+  if (over.length > 0) {
+    const more = over.length > LOGGED_CUTS ? `; and ${over.length - LOGGED_CUTS} more IPs` : '';
+    log.warn(
+      `${over.length} IPs have more tags than their budget: ${over
+        .slice(0, LOGGED_CUTS)
+        .map((i) => i.message)
+        .join(' | ')}${more}`,
+      {
+        ipsOverBudget: cuts.length,
+        droppedTags: cuts.reduce((n, c) => n + c.dropped.length, 0),
+      },
+    );
+  }
   log.debug('services harvested', { services: services.length, ips: tags.size });
-  return tags;
+  return {
+    tags,
+    ipsOverBudget: cuts.length,
+    policyWarnings: doubtful
+      .map((i) => i.message)
+      .join('\n')
+      .slice(0, 2000),
+  };
 }
 
 function summarize(

@@ -23,11 +23,11 @@ export {
 export class MessageQueues implements PipelineQueues {
   readonly #service: QueueServiceClient;
   readonly #created = new Set<string>();
-  onEnqueue: ((queueName: string) => void) | undefined;
+  readonly #onEnqueue: ((queueName: string) => void) | undefined;
 
   constructor(service: QueueServiceClient, onEnqueue?: (queueName: string) => void) {
     this.#service = service;
-    this.onEnqueue = onEnqueue;
+    this.#onEnqueue = onEnqueue;
   }
 
   /** The underlying client of one queue (created on first use). */
@@ -57,7 +57,7 @@ export class MessageQueues implements PipelineQueues {
 
   /** Tells a local consumer that `queueName` has work (no-op in Azure, where the host polls). */
   notify(queueName: string): void {
-    this.onEnqueue?.(queueName);
+    this.#onEnqueue?.(queueName);
   }
 
   /** Sends an already-encoded message text unchanged (replay keeps messages byte for byte). */

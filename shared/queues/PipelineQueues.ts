@@ -39,14 +39,14 @@ export interface ReceivedMessage {
 /**
  * The queues of the pipeline, by name (created on first use). Messages never expire; a received
  * message stays in its queue, invisible for a while, until it is deleted. Storage failures throw an
- * `AzureError` classified by its cause.
+ * `AzureError` classified by its cause. An implementation may take an `onEnqueue(queueName)`
+ * callback at construction (the local host's nudge): it is called on every send that is not
+ * `quiet`, and by {@link notify}.
  */
 export interface PipelineQueues {
-  /** Called with a queue's name when it has work (the local host wakes its poller); may be unset. */
-  onEnqueue: ((queueName: string) => void) | undefined;
   /**
    * Sends one message (base64 JSON); `delaySeconds` makes it invisible for a while; `quiet` skips the
-   * `onEnqueue` notification (the sender calls {@link notify} once the message may be consumed).
+   * notification of a local consumer (the `onEnqueue` given at construction) (the sender calls {@link notify} once the message may be consumed).
    * Throws an `InputError` when the encoded message exceeds {@link MAX_ENCODED_MESSAGE_BYTES}.
    */
   send(queueName: string, body: unknown, options?: SendOptions): Promise<void>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createAksAdapters } from '../aks/createAksAdapters.js';
 import type { AppConfig } from '../config/loadConfig.js';
 import { loadConfig } from '../config/loadConfig.js';
-import { effectiveSettings, type Settings } from '../config/localSettings.js';
+import { effectiveSettings } from '../config/localSettings.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import { PanoramaClient } from '../panorama/PanoramaClient.js';
 import type { PipelineDeps } from '../pipeline/PipelineDeps.js';
@@ -30,11 +30,21 @@ export interface Runtime {
   deps: PipelineDeps;
 }
 
+/** How a runtime is wired besides its dependencies. */
+export interface RuntimeOptions {
+  /** Called with a queue's name after every send (the local host's `nudge` wakes its listener). */
+  onEnqueue?: (queueName: string) => void;
+}
+
 /**
  * Wires the pipeline from a validated configuration: Table/Queue storage, the Panorama client and the
  * AKS adapters. `overrides` replaces any dependency (tests, the demo, the CLI's logger).
  */
-export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps> = {}): Runtime {
+export function createRuntime(
+  config: AppConfig,
+  overrides: Partial<PipelineDeps> = {},
+  options: RuntimeOptions = {},
+): Runtime {
   const logger: Logger = overrides.logger ?? jsonLogger();
   const storage = createStorageClients(config.storage);
   const aks =
@@ -44,7 +54,7 @@ export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps
   const deps: PipelineDeps = {
     clusterState: new ClusterStateStore(storage.table(CLUSTER_STATE_TABLE)),
     targetStatus: new TargetStatusStore(storage.table(TARGET_STATE_TABLE)),
-    queues: new MessageQueues(storage.queueService),
+    queues: new MessageQueues(storage.queueService, options.onEnqueue),
     panorama: overrides.panorama ?? new PanoramaClient(config.panorama, { logger }),
     clusters: aks.clusters,
     services: aks.services,
@@ -55,6 +65,8 @@ export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps
     recomputeBudgetMs: RECOMPUTE_BUDGET_MS,
     auditIntervalMinutes: config.auditIntervalMinutes,
     busyRetrySeconds: 10,
+    syncPolicy: config.syncPolicy,
+    removalGuard: config.removalGuard,
     ...overrides,
   };
   return { config, deps };
@@ -63,15 +75,18 @@ export function createRuntime(config: AppConfig, overrides: Partial<PipelineDeps
 let shared: Runtime | undefined;
 
 /**
- * The process-wide runtime used by the functions: configuration read once from the environment (and
- * `local.settings.json`), validated, and wired. A configuration error is thrown on every call.
+ * The process-wide runtime the functions use. In the Functions host the worker's environment is the
+ * app's settings: the configuration is read from it (and `local.settings.json`) on first use,
+ * validated and wired; a configuration error is thrown on every call. A host that runs the functions
+ * in-process (`dev`, tests, benchmarks) installs its own with {@link setRuntime} before the first
+ * invocation (`startLocalHost`'s `beforeStart`).
  */
-export function getRuntime(settings: Settings = effectiveSettings()): Runtime {
-  shared ??= createRuntime(loadConfig(settings));
+export function getRuntime(): Runtime {
+  shared ??= createRuntime(loadConfig(effectiveSettings()));
   return shared;
 }
 
-/** Replaces the process-wide runtime (the local host's demo) or clears it (`undefined`). */
+/** Installs the process-wide runtime (an in-process host) or clears it (`undefined`). */
 export function setRuntime(runtime: Runtime | undefined): void {
   shared = runtime;
 }

@@ -1,15 +1,17 @@
 import { InputError } from '../errors.js';
 import { checkLabelKey, checkLabelValue } from './checkLabelSyntax.js';
+import { parseInt64 } from './parseInt64.js';
 
 /**
  * Operator of one requirement. `k=v` and `k==v` both parse to `'='`; `k` is `'exists'`, `!k` is
- * `'doesnotexist'`.
+ * `'doesnotexist'`; `k>n` and `k<n` compare integers.
  */
-export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | 'doesnotexist';
+export type SelectorOperator = '=' | '!=' | 'in' | 'notin' | 'exists' | 'doesnotexist' | '>' | '<';
 
 /**
- * One requirement of a label selector. `values` holds exactly one value for `=`/`!=`, one or more
- * (unique, sorted) for `in`/`notin`, and none for `exists`/`doesnotexist`.
+ * One requirement of a label selector. `values` holds exactly one value for `=`/`!=`/`>`/`<` (for
+ * `>`/`<` a decimal 64-bit integer as written), one or more (unique, sorted) for `in`/`notin`, and
+ * none for `exists`/`doesnotexist`.
  */
 export interface SelectorRequirement {
   key: string;
@@ -25,7 +27,7 @@ export interface LabelSelector {
   requirements: SelectorRequirement[];
 }
 
-type TokenKind = 'ident' | '!' | '=' | '==' | '!=' | '(' | ')' | ',' | 'end';
+type TokenKind = 'ident' | '!' | '=' | '==' | '!=' | '>' | '<' | '(' | ')' | ',' | 'end';
 
 interface Token {
   kind: TokenKind;
@@ -59,11 +61,9 @@ function tokenize(text: string): Token[] {
       const two = next === '=' ? `${c}=` : undefined;
       tokens.push({ kind: (two ?? c) as TokenKind, text: two ?? c, at });
       i += two ? 2 : 1;
-    } else if (c === '(' || c === ')' || c === ',') {
+    } else if (c === '(' || c === ')' || c === ',' || c === '<' || c === '>') {
       tokens.push({ kind: c, text: c, at });
       i++;
-    } else if (c === '<' || c === '>') {
-      fail(`operator "${c}" is not supported in label selectors`, text, at);
     } else {
       let j = i + 1;
       while (j < text.length && !WHITESPACE.has(text[j] as string) && !SPECIAL.has(text[j] as string)) j++;
@@ -81,9 +81,11 @@ function describe(token: Token): string {
 
 /**
  * Parses a Kubernetes label selector, with the grammar and validation of `labels.Parse`:
- * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, joined by commas (AND);
- * whitespace around tokens is ignored; an empty or blank string is the empty selector (matches
- * everything). Keys and values are validated as Kubernetes label keys and values.
+ * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, `k>n`, `k<n`, joined by commas
+ * (AND); whitespace around tokens is ignored; an empty or blank string is the empty selector
+ * (matches everything). Keys and values are validated as Kubernetes label keys and values; the
+ * value of `>` and `<` must also be a decimal 64-bit integer (`parseInt64`), so `k>-1` fails as an
+ * invalid label value and `k>` as a missing integer.
  *
  * @throws InputError naming the offending part and its position.
  * @example parseLabelSelector('app=web, tier in (front,edge), !canary')
@@ -113,6 +115,18 @@ export function parseLabelSelector(text: string): LabelSelector {
     if (t.kind === ',' || t.kind === 'end') return '';
     if (t.kind !== 'ident') fail(`expected a value for "${k}", found ${describe(t)}`, text, t.at);
     return value(take());
+  };
+
+  const integerValue = (k: string, op: string): string => {
+    const t = peek();
+    const v = exactValue(k);
+    if (parseInt64(v) === undefined)
+      fail(
+        `the value of "${k}${op}" must be a 64-bit decimal integer, found ${t.kind === 'ident' ? `"${v}"` : describe(t)}`,
+        text,
+        t.at,
+      );
+    return v;
   };
 
   const valueList = (k: string): string[] => {
@@ -150,6 +164,10 @@ export function parseLabelSelector(text: string): LabelSelector {
       case '!=':
         take();
         return { key: k, operator: '!=', values: [exactValue(k)] };
+      case '>':
+      case '<':
+        take();
+        return { key: k, operator: op.kind, values: [integerValue(k, op.kind)] };
       case 'ident':
         if (op.text === 'in' || op.text === 'notin') {
           take();
@@ -160,7 +178,7 @@ export function parseLabelSelector(text: string): LabelSelector {
         break;
     }
     return fail(
-      `expected an operator (=, ==, !=, in, notin), "," or the end after key "${k}", found ${describe(op)}`,
+      `expected an operator (=, ==, !=, in, notin, >, <), "," or the end after key "${k}", found ${describe(op)}`,
       text,
       op.at,
     );

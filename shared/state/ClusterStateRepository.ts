@@ -18,6 +18,20 @@ export interface ClusterHead {
   lastErrorAt?: string;
   ipCount: number;
   tagCount: number;
+  /**
+   * (ip, tag) pairs the removal guard is holding (0: none): they stay in the committed state until
+   * a recompute may remove them (`reconcile --allow-removals`, or the cause is fixed).
+   */
+  heldRemovals: number;
+  /** The committed (ip, tag) pairs when the current hold began (0: no hold); the guard's base while it lasts. */
+  holdBasePairs: number;
+  /** IPs whose tags the last committed recompute cut to their tag budget (`MAX_TAGS_PER_IP`). */
+  ipsOverBudget: number;
+  /**
+   * What the last recompute found doubtful in the cluster's policy tags (a Service tag shared by
+   * several namespaces, a selector that matches nothing), one line each, at most 2,000 characters.
+   */
+  policyWarnings?: string;
   /** Set when the cluster was deleted: its state is empty and all its tags were scheduled for removal. */
   deletedAt?: string;
   /** The targets the last recompute sent to (used when a deleted cluster is gone from the directory). */
@@ -51,6 +65,7 @@ export const OPTIONAL_HEAD_FIELDS = [
   'resourceId',
   'syncedFrom',
   'lastWriteEventAt',
+  'policyWarnings',
 ] as const;
 
 /** The longest tag list (as JSON) one IP row holds. */

@@ -1,38 +1,74 @@
-import type { NamedSelector } from '../config/loadConfig.js';
+import type { ClusterConfig, NamedSelector } from '../config/loadConfig.js';
 import { InputError } from '../errors.js';
 import type { KubeService } from '../kubernetes/KubeService.js';
 import { matchesSelector } from '../selectors/matchesSelector.js';
+import {
+  type ClusterTagFacts,
+  sharedServiceTagWarnings,
+  unmatchedSelectorWarnings,
+} from './clusterTagWarnings.js';
 import type { IpTagMap } from './IpTagMap.js';
 import { isInternalLoadBalancer } from './isInternalLoadBalancer.js';
+import { type LabelTagFilter, labelGlobProblem, labelKeyFilter } from './labelTagFilter.js';
 import { isCanonicalIpv4, normalizeIp } from './normalizeIp.js';
+import { quoteForMessage as q } from './quoteForMessage.js';
 import { shortenTag } from './shortenTag.js';
 import type { TagIssue } from './TagIssue.js';
+import { applyTagBudget, type BudgetFacts, cutToBudget, cutWarning, type TagCut } from './tagBudget.js';
 import {
   invalidClusterNameMessage,
   invalidSelectorNameMessage,
   isClusterName,
   isSelectorName,
+  isTagBudget,
   labelTag,
   MAX_TAG_LENGTH,
+  MAX_TAGS_PER_IP,
+  namespaceTag,
   selectorTag,
   serviceTag,
+  TAG_BUDGET_RULE,
 } from './tagGrammar.js';
 import { tagProblem } from './tagProblem.js';
 
-/** Input of {@link computeIpTags}. */
+/** Input of {@link computeIpTags}; {@link tagOptionsOf} takes it from a cluster's configuration. */
 export interface ComputeIpTagsOptions {
   /** The AKS cluster name used in tags (1–63 letters, digits, `-`, `_`). */
   cluster: string;
   /** The label selectors configured for the cluster. */
   selectors: readonly NamedSelector[];
+  /**
+   * The most tags one IP gets (1–32, default {@link MAX_TAGS_PER_IP}); what is kept when an IP has
+   * more is in `shared/tags/tagBudget.ts`.
+   */
+  maxTagsPerIp?: number;
+  /** Which label keys become label tags (default every one); selectors still match on all labels. */
+  labelTags?: LabelTagFilter;
+  /** Whether every IP of a Service also gets `aks.<cluster>.ns.<namespace>` (default false). */
+  namespaceTags?: boolean;
 }
+
+export type { TagCut } from './tagBudget.js';
 
 /** Output of {@link computeIpTags}. */
 export interface ComputeIpTagsResult {
-  /** IP → unique tags in code-unit order; IPs in code-unit order. */
+  /** IP → unique tags in code-unit order, at most the budget per IP; IPs in code-unit order. */
   tags: IpTagMap;
-  /** Everything skipped or changed, one entry each; never thrown. */
+  /** Everything skipped, changed or doubtful, one entry each; never thrown. */
   issues: TagIssue[];
+  /** One entry per IP whose tags were cut to its budget (each also reported in `issues`), by IP. */
+  cuts: TagCut[];
+}
+
+/** The options of {@link computeIpTags} for `cluster` as configured. */
+export function tagOptionsOf(cluster: ClusterConfig): ComputeIpTagsOptions {
+  return {
+    cluster: cluster.name,
+    selectors: cluster.labelSelectors,
+    maxTagsPerIp: cluster.maxTagsPerIp,
+    labelTags: cluster.labelTags,
+    namespaceTags: cluster.namespaceTags,
+  };
 }
 
 /** A tag refused by {@link tagProblem}, cached like a valid tag. */
@@ -42,19 +78,6 @@ interface Refused {
 }
 
 type Cached = string | Refused;
-
-const DISPLAY_LIMIT = 300;
-
-/** Characters `JSON.stringify` leaves raw that terminals or log viewers act on (DEL, C1 such as CSI, line separators). */
-const UNSAFE_AFTER_JSON = /[\u007f-\u009f\u2028\u2029]/g;
-
-/** JSON-quotes hostile text for a one-line message, cut to a readable length. */
-function q(text: string): string {
-  return JSON.stringify(text.length > DISPLAY_LIMIT ? `${text.slice(0, DISPLAY_LIMIT)}…` : text).replace(
-    UNSAFE_AFTER_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -106,16 +129,20 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /** State shared by the steps of one {@link computeIpTags} call. */
-interface TagRun {
-  cluster: string;
-  selectors: readonly NamedSelector[];
-  /** `in cluster <cluster>`, for messages. */
-  where: string;
+interface TagRun extends BudgetFacts, ClusterTagFacts {
+  /** Whether a label key is tagged; `undefined` = every key. */
+  keepLabel: ((key: string) => boolean) | undefined;
   issues: TagIssue[];
   /** Full tag → shortened tag, so each tag is warned about once. */
   shortened: Map<string, string>;
-  /** Label key → value → tag or refusal. */
-  labelCache: Map<string, Map<string, Cached>>;
+  /** Label key → value → tag or refusal; `null` for a key the label filter leaves out. */
+  labelCache: Map<string, Map<string, Cached> | null>;
+  /** Namespace → namespace tag or refusal. */
+  namespaceCache: Map<string, Cached>;
+  matched: boolean[];
+  /** Service name → namespace of the first Service whose name tag was produced. */
+  firstNamespace: Map<string, string>;
+  sharedNames: Map<string, Set<string>>;
 }
 
 /** An internal load-balancer Service with a name and at least one ingress entry. */
@@ -126,22 +153,37 @@ interface EligibleService {
   ingress: unknown[];
 }
 
-/** Throws {@link InputError} for an invalid cluster or selector name. */
-function assertValidOptions({ cluster, selectors }: ComputeIpTagsOptions): void {
+/** Throws {@link InputError} for an invalid cluster or selector name, budget or label glob. */
+function assertValidOptions({ cluster, selectors, maxTagsPerIp, labelTags }: ComputeIpTagsOptions): void {
   if (!isClusterName(cluster)) throw new InputError(invalidClusterNameMessage(q(String(cluster))));
   for (const s of selectors) {
     if (!isSelectorName(s.name)) throw new InputError(invalidSelectorNameMessage(q(String(s.name))));
   }
+  if (maxTagsPerIp !== undefined && !isTagBudget(maxTagsPerIp))
+    throw new InputError(`invalid tag budget ${q(String(maxTagsPerIp))}: expected ${TAG_BUDGET_RULE}`);
+  for (const glob of [...(labelTags?.include ?? []), ...(labelTags?.exclude ?? [])]) {
+    const problem = labelGlobProblem(glob);
+    if (problem !== undefined) throw new InputError(`invalid label glob ${q(String(glob))}: it ${problem}`);
+  }
 }
 
-function startRun({ cluster, selectors }: ComputeIpTagsOptions): TagRun {
+function startRun(options: ComputeIpTagsOptions): TagRun {
+  const { cluster, selectors } = options;
   return {
     cluster,
     selectors,
+    budget: options.maxTagsPerIp ?? MAX_TAGS_PER_IP,
+    keepLabel: labelKeyFilter(options.labelTags),
+    namespaceTags: options.namespaceTags === true,
     where: `in cluster ${cluster}`,
     issues: [],
     shortened: new Map(),
     labelCache: new Map(),
+    namespaceCache: new Map(),
+    matched: selectors.map(() => false),
+    checked: 0,
+    firstNamespace: new Map(),
+    sharedNames: new Map(),
   };
 }
 
@@ -273,13 +315,40 @@ function pushNameTag(run: TagRun, svc: EligibleService, tags: string[]): boolean
   return true;
 }
 
-/** The fitted tag or refusal of one label, computed once per key and value. */
-function labelTagOf(run: TagRun, svc: EligibleService, key: string, value: string): Cached {
+/** Pushes the namespace tag of the Service, or reports its refusal (computed once per namespace). */
+function pushNamespaceTag(run: TagRun, svc: EligibleService, tags: string[]): void {
+  let cached = run.namespaceCache.get(svc.namespace);
+  if (cached === undefined) {
+    const full = namespaceTag(run.cluster, svc.namespace);
+    const problem = tagProblem(full);
+    cached = problem !== undefined ? { problem, tag: full } : fitTag(run, full, svc);
+    run.namespaceCache.set(svc.namespace, cached);
+  }
+  if (typeof cached === 'string') tags.push(cached);
+  else reportRefusedTag(run, svc, undefined, cached, 'its namespace');
+}
+
+/** Remembers the namespace behind the Service's name tag, to find names used in several namespaces. */
+function noteNamespace(run: TagRun, svc: EligibleService): void {
+  const first = run.firstNamespace.get(svc.name);
+  if (first === undefined) run.firstNamespace.set(svc.name, svc.namespace);
+  else if (first !== svc.namespace) {
+    const all = run.sharedNames.get(svc.name) ?? new Set([first]);
+    run.sharedNames.set(svc.name, all.add(svc.namespace));
+  }
+}
+
+/**
+ * The fitted tag or refusal of one label, computed once per key and value; `undefined` when the
+ * label filter leaves the key out.
+ */
+function labelTagOf(run: TagRun, svc: EligibleService, key: string, value: string): Cached | undefined {
   let byValue = run.labelCache.get(key);
   if (byValue === undefined) {
-    byValue = new Map();
+    byValue = run.keepLabel === undefined || run.keepLabel(key) ? new Map() : null;
     run.labelCache.set(key, byValue);
   }
+  if (byValue === null) return undefined;
   let cached = byValue.get(value);
   if (cached === undefined) {
     const full = labelTag(run.cluster, key, value);
@@ -329,7 +398,7 @@ function pushLabelTags(
     }
     const t = labelTagOf(run, svc, key, value);
     if (typeof t === 'string') tags.push(t);
-    else reportRefusedTag(run, svc, key, t, `label ${q(key)}`);
+    else if (t !== undefined) reportRefusedTag(run, svc, key, t, `label ${q(key)}`);
   }
   return allStrings;
 }
@@ -341,16 +410,22 @@ function pushSelectorTags(
   labels: Record<string, string> | undefined,
   tags: string[],
 ): void {
-  for (const s of run.selectors) {
+  const { selectors, matched } = run;
+  run.checked++;
+  for (let i = 0; i < selectors.length; i++) {
+    const s = selectors[i] as NamedSelector;
     if (!matchesSelector(s.selector, labels)) continue;
+    matched[i] = true;
     tags.push(fitTag(run, selectorTag(s.name, run.cluster, svc.name), svc));
   }
 }
 
-/** The Service's name, label and selector tags, unsorted and possibly repeated. */
+/** The Service's name, namespace, label and selector tags, unsorted and possibly repeated. */
 function buildServiceTags(run: TagRun, svc: EligibleService): string[] {
   const tags: string[] = [];
   const nameAccepted = pushNameTag(run, svc, tags);
+  if (nameAccepted) noteNamespace(run, svc);
+  if (run.namespaceTags) pushNamespaceTag(run, svc, tags);
   const labels = readLabels(run, svc);
   if (labels === false) return tags;
   const labelsUsable = labels === undefined || pushLabelTags(run, svc, labels, tags);
@@ -376,6 +451,34 @@ function addTagsToIps(byIp: Map<string, string[]>, ips: readonly string[], tags:
   }
 }
 
+/** Tags the IPs of list item `index`, if it is an eligible Service. */
+function tagService(run: TagRun, byIp: Map<string, string[]>, item: unknown, index: number): void {
+  const svc = toEligibleService(run, item, index);
+  if (svc === undefined) return;
+  const ips = collectIngressIps(run, svc);
+  if (ips.length === 0) return;
+  const tags = buildServiceTags(run, svc);
+  if (tags.length === 0) return;
+  addTagsToIps(byIp, ips, sortUnique(tags));
+}
+
+/**
+ * IP → `namespace/name` of every eligible Service with that IP (unique, code-unit order), for the
+ * IPs in `ips`: a second, quiet pass over the list, made only when an IP was cut.
+ */
+function servicesOnIps(run: TagRun, services: readonly unknown[], ips: ReadonlySet<string>) {
+  const quiet: TagRun = { ...run, issues: [] };
+  const byIp = new Map<string, Set<string>>();
+  services.forEach((item, index) => {
+    const svc = toEligibleService(quiet, item, index);
+    if (svc === undefined) return;
+    for (const ip of collectIngressIps(quiet, svc)) {
+      if (ips.has(ip)) byIp.set(ip, (byIp.get(ip) ?? new Set()).add(refOf(svc)));
+    }
+  });
+  return new Map([...byIp].map(([ip, refs]) => [ip, [...refs].sort()]));
+}
+
 /** The IP → tags map with IPs in code-unit order. */
 function sortByIp(byIp: ReadonlyMap<string, string[]>): IpTagMap {
   const result = new Map<string, readonly string[]>();
@@ -389,18 +492,22 @@ function sortByIp(byIp: ReadonlyMap<string, string[]>): IpTagMap {
  * A Service is eligible when `spec.type` is `LoadBalancer`, the annotation
  * `service.beta.kubernetes.io/azure-load-balancer-internal` is `true` (any case) and it has at least
  * one `status.loadBalancer.ingress[].ip`. Each of its IPs (canonicalised by {@link normalizeIp})
- * gets `aks.<cluster>.<service>`, `aks.<cluster>.svc.<label>.<value>` per label, and
- * `aks_<selector>.<cluster>.<service>` per selector its labels match. IPs shared by several
- * Services get the union. Tags longer than 127 characters are shortened ({@link shortenTag}) with
- * one warning per tag; tags PAN-OS would refuse ({@link tagProblem}) are left out with an error
- * naming the Service, cluster and label. A Service without `metadata.namespace` is taken to be in
- * `default`, as the API server would place it.
+ * gets `aks.<cluster>.<service>`, `aks.<cluster>.ns.<namespace>` when `namespaceTags` is set,
+ * `aks.<cluster>.svc.<label>.<value>` per label the `labelTags` filter lets through, and
+ * `aks_<selector>.<cluster>.<service>` per selector its labels (all of them) match. IPs shared by
+ * several Services get the union, cut to `maxTagsPerIp` ({@link cutToBudget}: one warning and one
+ * {@link TagCut} per IP cut). Tags longer than 127 characters are shortened ({@link shortenTag})
+ * with one warning per tag; tags PAN-OS would refuse ({@link tagProblem}) are left out with an
+ * error naming the Service, cluster and label. A Service without `metadata.namespace` is taken to
+ * be in `default`, as the API server would place it. Also warned about: a Service tag standing for
+ * Services of several namespaces, and a selector that matches none of the tagged Services.
  *
  * Hostile items (non-objects, missing names, non-string labels, invalid IPs) become issues; the
- * rest proceeds. Non-eligible Services are skipped silently.
+ * rest proceeds. Non-eligible Services are skipped silently. The result depends on the set of
+ * Services and labels only, not on their order.
  *
- * @throws InputError only for bad options: an invalid cluster or selector name.
- * @example computeIpTags(list.items, { cluster: 'aks-prod-1', selectors: cluster.labelSelectors })
+ * @throws InputError only for bad options: an invalid cluster or selector name, budget or label glob.
+ * @example computeIpTags(list.items, tagOptionsOf(cluster))
  */
 export function computeIpTags(
   services: readonly KubeService[],
@@ -409,13 +516,13 @@ export function computeIpTags(
   assertValidOptions(options);
   const run = startRun(options);
   const byIp = new Map<string, string[]>();
-  for (let index = 0; index < services.length; index++) {
-    const svc = toEligibleService(run, services[index], index);
-    if (svc === undefined) continue;
-    const ips = collectIngressIps(run, svc);
-    if (ips.length === 0) continue;
-    const tags = buildServiceTags(run, svc);
-    if (tags.length > 0) addTagsToIps(byIp, ips, sortUnique(tags));
-  }
-  return { tags: sortByIp(byIp), issues: run.issues };
+  for (let index = 0; index < services.length; index++) tagService(run, byIp, services[index], index);
+  const cuts = applyTagBudget(run, byIp, (ips) => servicesOnIps(run, services, ips));
+  const issues = [
+    ...run.issues,
+    ...cuts.map((cut) => cutWarning(run, cut)),
+    ...sharedServiceTagWarnings(run),
+    ...unmatchedSelectorWarnings(run),
+  ];
+  return { tags: sortByIp(byIp), issues, cuts };
 }

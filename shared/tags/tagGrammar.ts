@@ -1,18 +1,22 @@
 /**
- * The tag grammar, in one place: the owned prefixes, the three tag forms, how a tag is read back
- * to the cluster that owns it, the rule for cluster and selector names, and the length budget that
- * `shared/tags/shortenTag.ts` and the configuration check (`shared/config/loadConfig.ts`) share.
+ * The tag grammar, in one place: the owned prefixes, the four tag forms, how a tag is read back
+ * to the cluster that owns it, the rule for cluster and selector names, the length budget that
+ * `shared/tags/shortenTag.ts` and the configuration check (`shared/config/loadConfig.ts`) share,
+ * and the per-IP tag budget.
  *
  * - `aks.<cluster>.<service>`: every eligible Service;
- * - `aks.<cluster>.svc.<label>.<value>`: one per label of the Service;
+ * - `aks.<cluster>.ns.<namespace>`: the Service's namespace, when the cluster enables `namespaceTags`;
+ * - `aks.<cluster>.svc.<label>.<value>`: one per label of the Service (as the label filter allows);
  * - `aks_<selector>.<cluster>.<service>`: one per configured selector the Service matches.
  *
- * Cluster and selector names contain no dots, so the owner segment of a tag is exact.
+ * Cluster and selector names contain no dots, so the owner segment of a tag is exact; Service names
+ * contain no dots either, so `aks.<cluster>.ns.…` and `aks.<cluster>.svc.…` never name a Service.
  */
 
 const SERVICE_PREFIX = 'aks.';
 const SELECTOR_PREFIX = 'aks_';
 const LABEL_MARK = 'svc.';
+const NAMESPACE_MARK = 'ns.';
 
 /** The owned-tag prefixes: the service only ever unregisters tags starting with one of these. */
 export const OWNED_TAG_PREFIXES = [SERVICE_PREFIX, SELECTOR_PREFIX] as const;
@@ -26,9 +30,25 @@ export const TAG_HASH_SUFFIX_LENGTH = 9;
 /** How many leading characters of a tag longer than {@link MAX_TAG_LENGTH} are kept (118). */
 export const KEPT_TAG_LENGTH = MAX_TAG_LENGTH - TAG_HASH_SUFFIX_LENGTH;
 
+/** The most tags PAN-OS holds for one registered IP, and the default tag budget per IP. */
+export const MAX_TAGS_PER_IP = 32;
+
+/** The rule for a tag budget, for messages. */
+export const TAG_BUDGET_RULE = `an integer from 1 to ${MAX_TAGS_PER_IP}`;
+
+/** Whether `n` may be a tag budget per IP: an integer from 1 to {@link MAX_TAGS_PER_IP}. */
+export function isTagBudget(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_TAGS_PER_IP;
+}
+
 /** `aks.<cluster>.<service>`: every eligible Service. Parts are concatenated as they are. */
 export function serviceTag(cluster: string, service: string): string {
   return `${SERVICE_PREFIX}${cluster}.${service}`;
+}
+
+/** `aks.<cluster>.ns.<namespace>`: the namespace of the Service, when the cluster enables it. */
+export function namespaceTag(cluster: string, namespace: string): string {
+  return `${SERVICE_PREFIX}${cluster}.${NAMESPACE_MARK}${namespace}`;
 }
 
 /** `aks.<cluster>.svc.<label>.<value>`: one per label of the Service. */
@@ -41,12 +61,12 @@ export function selectorTag(selector: string, cluster: string, service: string):
   return `${SELECTOR_PREFIX}${selector}.${cluster}.${service}`;
 }
 
-/** Which of the three forms a tag has. */
-export type TagForm = 'service' | 'label' | 'selector';
+/** Which of the four forms a tag has. */
+export type TagForm = 'service' | 'namespace' | 'label' | 'selector';
 
 /** A tag read back by {@link parseTag}. */
 export type ParsedTag =
-  | { form: 'service' | 'label'; cluster: string }
+  | { form: 'service' | 'namespace' | 'label'; cluster: string }
   | { form: 'selector'; selector: string; cluster: string };
 
 /** The non-empty text from `start` up to the next dot, and the index after that dot. */
@@ -59,7 +79,8 @@ function segment(tag: string, start: number): { text: string; next: number } | u
  * The form and owner cluster of `tag`, or undefined when it is not one of ours. The owner segment
  * must be followed by a dot (`aks.c` has no owner). Shortened tags parse like their full form as
  * long as the owner survived the cut, which {@link selectorBudgetProblem} guarantees. A Service
- * name holds no dot, so `aks.<cluster>.svc.…` is always a label tag.
+ * name holds no dot, so `aks.<cluster>.svc.…` is always a label tag and `aks.<cluster>.ns.…`
+ * always a namespace tag.
  *
  * @example parseTag('aks_web.aks-a.checkout') // { form: 'selector', selector: 'web', cluster: 'aks-a' }
  */
@@ -67,7 +88,12 @@ export function parseTag(tag: string): ParsedTag | undefined {
   if (tag.startsWith(SERVICE_PREFIX)) {
     const owner = segment(tag, SERVICE_PREFIX.length);
     if (owner === undefined) return undefined;
-    return { form: tag.startsWith(LABEL_MARK, owner.next) ? 'label' : 'service', cluster: owner.text };
+    const form = tag.startsWith(LABEL_MARK, owner.next)
+      ? 'label'
+      : tag.startsWith(NAMESPACE_MARK, owner.next)
+        ? 'namespace'
+        : 'service';
+    return { form, cluster: owner.text };
   }
   if (!tag.startsWith(SELECTOR_PREFIX)) return undefined;
   const selector = segment(tag, SELECTOR_PREFIX.length);
@@ -115,7 +141,7 @@ export function invalidSelectorNameMessage(shown: string, noun = 'selector name'
 /**
  * Why selector tags of `selector` in `cluster` would lose their owner when shortened (the owner
  * segment and its dot must fit in the {@link KEPT_TAG_LENGTH} kept characters), or undefined when
- * they keep it. Service and label tags always keep it: their owner ends by character 68.
+ * they keep it. Service, namespace and label tags always keep it: their owner ends by character 68.
  */
 export function selectorBudgetProblem(selector: string, cluster: string): string | undefined {
   if (selectorTag(selector, cluster, '').length <= KEPT_TAG_LENGTH) return undefined;

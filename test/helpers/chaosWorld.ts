@@ -11,10 +11,10 @@ import { InputError } from '../../shared/errors.js';
 import type { KubeService, ServiceSource } from '../../shared/kubernetes/KubeService.js';
 import { type LogLevel, memoryLogger } from '../../shared/logger.js';
 import { PanoramaClient } from '../../shared/panorama/PanoramaClient.js';
-import { parseDeltaMessage, parseRecomputeMessage } from '../../shared/pipeline/messages.js';
 import type { PipelineDeps, RecomputePhase } from '../../shared/pipeline/PipelineDeps.js';
-import { type PushOutcome, pushTagDeltas } from '../../shared/pipeline/pushTagDeltas.js';
-import { type RecomputeOutcome, recomputeCluster } from '../../shared/pipeline/recomputeCluster.js';
+import type { PushOutcome } from '../../shared/pipeline/pushTagDeltas.js';
+import { PUSH_STEP, RECOMPUTE_STEP } from '../../shared/pipeline/queueSteps.js';
+import type { RecomputeOutcome } from '../../shared/pipeline/recomputeCluster.js';
 import {
   decodeMessage,
   MessageQueues,
@@ -22,6 +22,7 @@ import {
   type SendOptions,
 } from '../../shared/queues/MessageQueues.js';
 import { messageDisposition } from '../../shared/queues/messageDisposition.js';
+import { runQueueStep } from '../../shared/queues/QueueStep.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../../shared/queues/queueNames.js';
 import { createRuntime } from '../../shared/runtime/createRuntime.js';
 import {
@@ -747,13 +748,13 @@ interface QueueConsumer<T> {
 
 const DELTA_CONSUMER: QueueConsumer<PushOutcome> = {
   queue: DELTA_QUEUE,
-  handle: (text, consumer) => pushTagDeltas(parseDeltaMessage(decodeMessage(text)), consumer),
+  handle: (text, consumer) => runQueueStep(PUSH_STEP, decodeMessage(text), consumer),
   describe: (o) => `${o.cluster}/${o.target}@${o.generation}:${o.status}`,
 };
 
 const RECOMPUTE_CONSUMER: QueueConsumer<RecomputeOutcome> = {
   queue: RECOMPUTE_QUEUE,
-  handle: (text, consumer) => recomputeCluster(parseRecomputeMessage(decodeMessage(text)), consumer),
+  handle: (text, consumer) => runQueueStep(RECOMPUTE_STEP, decodeMessage(text), consumer),
   describe: (o) => `${o.cluster}:${o.status}${o.generation === undefined ? '' : `@${o.generation}`}`,
 };
 

@@ -18,6 +18,9 @@ function newHead(cluster: string, fields: Partial<NewHead> = {}): NewHead {
     tagCount: 0,
     targets: [],
     retiringTargets: [],
+    heldRemovals: 0,
+    holdBasePairs: 0,
+    ipsOverBudget: 0,
     ...fields,
   };
 }

@@ -4,6 +4,7 @@ import type { KubeService, ServiceSource } from '../../shared/kubernetes/KubeSer
 import { memoryLogger } from '../../shared/logger.js';
 import type { ManagedFirewall, PanoramaApi } from '../../shared/panorama/PanoramaApi.js';
 import type { PipelineDeps } from '../../shared/pipeline/PipelineDeps.js';
+import { DEFAULT_REMOVAL_GUARD } from '../../shared/pipeline/removalGuard.js';
 import { MemoryClusterState, MemoryQueues, MemoryTargetStatus } from './memoryStores.js';
 
 const unused = () => Promise.reject(new Error('this test does not expect a call to the device'));
@@ -62,6 +63,8 @@ export function memoryDeps(options: {
     recomputeBudgetMs: 60_000,
     auditIntervalMinutes: 60,
     busyRetrySeconds: 10,
+    syncPolicy: 'sync',
+    removalGuard: DEFAULT_REMOVAL_GUARD,
     ...options.overrides,
   };
   return { deps, clusterState, targetStatus, queues, services, logs };

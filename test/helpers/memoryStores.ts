@@ -46,6 +46,9 @@ function storedHead(head: Omit<ClusterHead, 'etag'>, etag: string): ClusterHead 
     pendingGeneration: head.pendingGeneration,
     ipCount: head.ipCount,
     tagCount: head.tagCount,
+    heldRemovals: head.heldRemovals,
+    holdBasePairs: head.holdBasePairs,
+    ipsOverBudget: head.ipsOverBudget,
     targets: [...head.targets],
     retiringTargets: [...head.retiringTargets],
     etag,
@@ -250,11 +253,11 @@ export class MemoryQueues implements PipelineQueues {
   readonly #queues = new Map<string, StoredMessage[]>();
   readonly #now: () => number;
   #ids = 0;
-  onEnqueue: ((queueName: string) => void) | undefined;
+  readonly #onEnqueue: ((queueName: string) => void) | undefined;
 
   constructor(options: { now?: () => number; onEnqueue?: (queueName: string) => void } = {}) {
     this.#now = options.now ?? Date.now;
-    this.onEnqueue = options.onEnqueue;
+    this.#onEnqueue = options.onEnqueue;
   }
 
   #queue(name: string): StoredMessage[] {
@@ -289,7 +292,7 @@ export class MemoryQueues implements PipelineQueues {
   }
 
   notify(queueName: string): void {
-    this.onEnqueue?.(queueName);
+    this.#onEnqueue?.(queueName);
   }
 
   async sendText(queueName: string, text: string, options: SendOptions = {}): Promise<void> {

@@ -42,12 +42,12 @@ async function receiveWithin(
 
 /**
  * The contract of {@link PipelineQueues} (see shared/queues/PipelineQueues.ts), defined as
- * `describe` blocks; `create` returns queues without an `onEnqueue` for every test, and every test
- * uses queue names of its own.
+ * `describe` blocks; `create` returns new queues for every test, with `onEnqueue` as their local
+ * consumer's notifier when given, and every test uses queue names of its own.
  */
 export function describePipelineQueuesContract(
   name: string,
-  create: () => PipelineQueues | Promise<PipelineQueues>,
+  create: (onEnqueue?: (queueName: string) => void) => PipelineQueues | Promise<PipelineQueues>,
 ): void {
   describe(`${name}: the PipelineQueues contract`, () => {
     let queues: PipelineQueues;
@@ -56,8 +56,8 @@ export function describePipelineQueuesContract(
     });
     describeSendReceive(() => queues);
     describeVisibility(() => queues);
-    describeTexts(() => queues);
-    describeNotifications(() => queues);
+    describeTexts(() => queues, create);
+    describeNotifications(create);
   });
 }
 
@@ -184,7 +184,10 @@ function describeVisibility(q: () => PipelineQueues): void {
   });
 }
 
-function describeTexts(q: () => PipelineQueues): void {
+function describeTexts(
+  q: () => PipelineQueues,
+  create: (onEnqueue?: (queueName: string) => void) => PipelineQueues | Promise<PipelineQueues>,
+): void {
   describe('message texts', () => {
     it('sends raw text unchanged (replay keeps messages byte for byte)', async () => {
       const queue = queueName();
@@ -212,52 +215,54 @@ function describeTexts(q: () => PipelineQueues): void {
       // Multi-byte characters count in bytes, not characters.
       const wideText = 'é'.repeat(MAX_ENCODED_MESSAGE_BYTES / 2 + 1);
       const notified: string[] = [];
-      q().onEnqueue = (name) => notified.push(name);
+      const watched = await create((name) => notified.push(name));
       for (const attempt of [
-        q().sendText(queue, tooLongText),
-        q().send(queue, tooBigBody),
-        q().sendText(queue, wideText),
+        watched.sendText(queue, tooLongText),
+        watched.send(queue, tooBigBody),
+        watched.sendText(queue, wideText),
       ]) {
         const err = await rejectionOf(attempt);
         expect(err).toBeInstanceOf(InputError);
         expect((err as Error).message).toMatch(new RegExp(`${queue}.*\\d+ bytes.*64 KiB`));
       }
       expect(notified).toEqual([]);
-      expect(await q().depth(queue)).toBe(0);
+      expect(await watched.depth(queue)).toBe(0);
     });
   });
 }
 
-function describeNotifications(q: () => PipelineQueues): void {
+function describeNotifications(
+  create: (onEnqueue?: (queueName: string) => void) => PipelineQueues | Promise<PipelineQueues>,
+): void {
   describe('onEnqueue and notify', () => {
     it('calls onEnqueue with the queue name on every send and sendText, delayed or not', async () => {
       const queue = queueName();
       const notified: string[] = [];
-      q().onEnqueue = (name) => notified.push(name);
-      await q().send(queue, { n: 1 });
-      await q().sendText(queue, 'raw');
-      await q().send(queue, { n: 2 }, { delaySeconds: 30 });
+      const q = await create((name) => notified.push(name));
+      await q.send(queue, { n: 1 });
+      await q.sendText(queue, 'raw');
+      await q.send(queue, { n: 2 }, { delaySeconds: 30 });
       expect(notified).toEqual([queue, queue, queue]);
     });
 
     it('skips onEnqueue for quiet sends until notify is called', async () => {
       const queue = queueName();
       const notified: string[] = [];
-      q().onEnqueue = (name) => notified.push(name);
-      await q().send(queue, { n: 1 }, { quiet: true });
-      await q().sendText(queue, 'raw', { quiet: true });
+      const q = await create((name) => notified.push(name));
+      await q.send(queue, { n: 1 }, { quiet: true });
+      await q.sendText(queue, 'raw', { quiet: true });
       expect(notified).toEqual([]);
-      expect(await q().depth(queue)).toBe(2);
-      q().notify(queue);
+      expect(await q.depth(queue)).toBe(2);
+      q.notify(queue);
       expect(notified).toEqual([queue]);
     });
 
     it('sends and notifies without an onEnqueue', async () => {
       const queue = queueName();
-      expect(q().onEnqueue).toBeUndefined();
-      await q().send(queue, { n: 1 });
-      q().notify(queue);
-      expect(await q().depth(queue)).toBe(1);
+      const q = await create();
+      await q.send(queue, { n: 1 });
+      q.notify(queue);
+      expect(await q.depth(queue)).toBe(1);
     });
   });
 }

@@ -5,10 +5,11 @@ import type { KubeService } from '../../shared/kubernetes/KubeService.js';
 import { memoryLogger } from '../../shared/logger.js';
 import { PanoramaClient } from '../../shared/panorama/PanoramaClient.js';
 import { drainDeltaQueue } from '../../shared/pipeline/drainDeltaQueue.js';
-import { parseRecomputeMessage } from '../../shared/pipeline/messages.js';
 import type { PipelineDeps } from '../../shared/pipeline/PipelineDeps.js';
+import { RECOMPUTE_STEP } from '../../shared/pipeline/queueSteps.js';
 import { type RecomputeOutcome, recomputeCluster } from '../../shared/pipeline/recomputeCluster.js';
 import { decodeMessage } from '../../shared/queues/MessageQueues.js';
+import { runQueueStep } from '../../shared/queues/QueueStep.js';
 import { RECOMPUTE_QUEUE } from '../../shared/queues/queueNames.js';
 import { createRuntime } from '../../shared/runtime/createRuntime.js';
 import { type ArmSimulator, startArmSimulator } from '../../sim/arm/startArmSimulator.js';
@@ -160,7 +161,7 @@ export async function startPipelineWorld(options: {
           continue;
         }
         for (const m of batch) {
-          outcomes.push(await recomputeCluster(parseRecomputeMessage(decodeMessage(m.messageText)), deps));
+          outcomes.push(await runQueueStep(RECOMPUTE_STEP, decodeMessage(m.messageText), deps));
           await deps.queues.delete(RECOMPUTE_QUEUE, m);
         }
       }

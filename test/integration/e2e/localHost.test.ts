@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as HostModule from '../../../host/startLocalHost.js';
+import type * as ConfigModule from '../../../shared/config/loadConfig.js';
 import type * as LoggerModule from '../../../shared/logger.js';
 import type { StatusReport } from '../../../shared/pipeline/collectStatus.js';
 import { DELTA_QUEUE, poisonQueueName } from '../../../shared/queues/queueNames.js';
@@ -114,6 +115,7 @@ describe('local host with the real functions (dist/functions) on Azurite and the
     const { startLocalHost } = await dist<typeof HostModule>('host/startLocalHost.js');
     const logger = await dist<typeof LoggerModule>('shared/logger.js');
     runtime = await dist<typeof RuntimeModule>('shared/runtime/createRuntime.js');
+    const config = await dist<typeof ConfigModule>('shared/config/loadConfig.js');
     runtime.setRuntime(undefined);
     log = logger.memoryLogger('debug');
     host = await startLocalHost({
@@ -129,8 +131,10 @@ describe('local host with the real functions (dist/functions) on Azurite and the
       exportSettingsToEnv: true,
       // A failed push becomes visible again at once, so "retried then poisoned" takes seconds.
       hostSettings: { queues: { visibilityTimeoutMs: 0, maxDequeueCount: 3 } },
+      // The functions' runtime as `npm start` wires it: sends wake the listeners.
+      beforeStart: ({ settings, nudge }) =>
+        runtime.setRuntime(runtime.createRuntime(config.loadConfig(settings), {}, { onEnqueue: nudge })),
     });
-    runtime.getRuntime(host.settings).deps.queues.onEnqueue = (queue) => host.nudge(queue);
   });
 
   afterAll(async () => {

@@ -57,24 +57,36 @@ describe.each(['write-rows', 'commit'] as const)('a crash after enqueue, enterin
   afterAll(async () => world?.stop());
 
   it('never loses the change: the next recompute after the lease expires converges', async () => {
+    // prepare
     const table = TableClient.fromConnectionString(world.azurite.connectionString, CLUSTER_STATE_TABLE, {
       allowInsecureConnection: true,
     });
     const dying = new DyingStateStore(table);
+
+    // act: the recompute dies
     const crashed = await world
       .recompute(cluster, {
         deps: { ...world.deps, clusterState: dying, onRecomputePhase: dying.dieAt(dieAt) },
       })
       .catch((err: Error) => err);
+
+    // assess
     expect(dying.dead).toBe(true);
     expect(crashed).toBeDefined();
 
+    // act again
     // The dead process held the lease: a new instance waits until it expires, then takes over.
     const later = world.otherInstance();
     const expired = { ...later, now: () => new Date(Date.now() + (later.leaseSeconds + 1) * 1000) };
     const outcome = await world.recompute(cluster, { deps: expired });
+
+    // assess
     expect(['changed', 'unchanged']).toContain(outcome.status);
+
+    // act again
     await world.drainDeltas();
+
+    // assess
     expect(registeredObject(world.panorama)).toEqual({
       '10.3.0.1': [`aks.${cluster}.svc.app.web`, `aks.${cluster}.web`].sort(),
     });

@@ -8,8 +8,10 @@ import { collectStatus, formatStatus } from '../../../shared/pipeline/collectSta
 import { handleResourceEvent } from '../../../shared/pipeline/handleResourceEvent.js';
 import type { PipelineDeps } from '../../../shared/pipeline/PipelineDeps.js';
 import type { PushOutcome } from '../../../shared/pipeline/pushTagDeltas.js';
+import { RECOMPUTE_STEP } from '../../../shared/pipeline/queueSteps.js';
 import { recomputeCluster } from '../../../shared/pipeline/recomputeCluster.js';
 import { replayPoison } from '../../../shared/pipeline/replayPoison.js';
+import { runQueueStep } from '../../../shared/queues/QueueStep.js';
 import {
   CLUSTER_STATE_TABLE,
   type ClusterHead,
@@ -88,6 +90,7 @@ describe('the audit and a cluster with no committed state yet', () => {
   // Before the fix: the audit read the head the lease created as "no tags" and unregistered every
   // pre-seeded tag (repaired +0/-2), and they stayed gone while Kubernetes answered 403.
   it('leaves tags already on the device alone until the first recompute commits', async () => {
+    // prepare: tags already on the device; the first recompute fails (Kubernetes answers 403)
     const seeded = [
       { ip: '10.40.0.1', tags: [`aks.${cluster}.web`] },
       { ip: '10.40.0.9', tags: [`aks.${cluster}.legacy`, 'owner.security'] },
@@ -96,7 +99,10 @@ describe('the audit and a cluster with no committed state yet', () => {
     world.kube.get(cluster)?.setForbidden(true);
     await expect(world.recompute(cluster)).rejects.toThrow();
 
+    // act
     const audits = await auditTargets(world.deps, { force: true });
+
+    // assess
     expect(audits.reduce((n, a) => n + a.unregistered, 0)).toBe(0);
     const status = await collectStatus({ ...world.deps, monitored: [cluster] });
     expect(status.clusters[0]?.synced).toBe(false);
@@ -106,10 +112,13 @@ describe('the audit and a cluster with no committed state yet', () => {
       '10.40.0.9': [`aks.${cluster}.legacy`, 'owner.security'],
     });
 
+    // act again: the first recompute commits, then the audit runs
     world.kube.get(cluster)?.setForbidden(false);
     await world.recompute(cluster);
     await world.settle();
     await auditTargets(world.deps, { force: true });
+
+    // assess
     expect(registeredObject(world.panorama)).toEqual({
       '10.40.0.1': [`aks.${cluster}.web`],
       '10.40.0.9': ['owner.security'],
@@ -133,6 +142,7 @@ describe('delete requests while another recompute holds the lease', () => {
   // Before the fix: the delete, requested before the slow recompute started, was `coalesced` into it
   // while it held the lease; that recompute then failed and the cluster's tags stayed forever.
   it('is never coalesced into a running recompute that then fails', async () => {
+    // prepare: the cluster is synced; a slow recompute holds the lease (and will fail)
     expect(ownedTagsOf(world, cluster)).toEqual({ '10.41.0.1': [`aks.${cluster}.web`] });
     const deleteRequestedAt = new Date(Date.now() - 5000);
     const g = gate();
@@ -142,19 +152,33 @@ describe('delete requests while another recompute holds the lease', () => {
       services: gatedServices(world.deps.services, g, failing),
     }).catch((err: Error) => err);
     await new Promise((r) => setTimeout(r, 300));
-    const during = await recomputeCluster(
+
+    // act: a delete requested before the slow recompute started
+    const during = await runQueueStep(
+      RECOMPUTE_STEP,
       request(cluster, { deleted: true, requestedAt: deleteRequestedAt }),
-      {
-        ...world.otherInstance(),
-        busyRetrySeconds: 0,
-      },
+      { ...world.otherInstance(), busyRetrySeconds: 0 },
     );
+
+    // assess
     expect(during.status).toBe('busy');
+
+    // act again: the slow recompute fails
     g.open();
+
+    // assess
     expect(await slow).toBeInstanceOf(Error);
+
+    // act again: the requeued delete runs
     const outcomes = await world.drainRecomputes();
+
+    // assess
     expect(outcomes.map((o) => o.status)).toContain('deleted');
+
+    // act again
     await world.drainDeltas();
+
+    // assess
     expect(ownedTagsOf(world, cluster)).toEqual({});
   });
 });
@@ -195,29 +219,56 @@ describe('a Service whose delta does not fit in one queue message', () => {
 
   // Before the fix: "delta for 10.42.0.66 does not fit in one queue message [permanent]"; every
   // recompute of the cluster failed and the web Service never reached Panorama.
-  it('is split across messages and the rest of the cluster proceeds', async () => {
+  // Since the tag budget (MAX_TAGS_PER_IP, default 32) such a Service gets at most 32 tags: the
+  // split of one IP's delta across messages and the continued state rows stay as defences (their
+  // own tests: test/unit/pipeline/messages.test.ts, test/helpers/clusterStateContract.ts).
+  it('gets its 32 highest-priority tags, a warning and a count in status, and the rest of the cluster proceeds', async () => {
+    // prepare
     world.kube.get(cluster)?.addService(hostileService('10.42.0.66', 700, 63));
+
+    // act
     const outcome = await world.recompute(cluster);
+
+    // assess
     expect(outcome.status).toBe('changed');
-    expect(outcome.messages).toBeGreaterThan(1);
+    expect(
+      world.logs.lines.some(
+        (l) =>
+          l.level === 'warn' && /1 IPs have more tags than their budget: IP 10\.42\.0\.66/.test(l.message),
+      ),
+    ).toBe(true);
+    expect((await world.deps.clusterState.getHead(cluster))?.ipsOverBudget).toBe(1);
+
+    // act again
     const drained = await world.drainDeltas();
+
+    // assess: the device accepts all 32; the Service tag is kept first
     expect(registeredObject(world.panorama)['10.42.0.1']).toEqual([`aks.${cluster}.web`]);
     const state = await world.deps.clusterState.readIpTags(cluster);
-    expect(state.get('10.42.0.66')?.length).toBe(701);
-    // The device takes at most 32 tags per IP: its refusal is reported per entry, never hidden.
-    expect(rejectedIps(drained.pushed)).toEqual(['10.42.0.66']);
+    expect(state.get('10.42.0.66')).toHaveLength(32);
+    expect(state.get('10.42.0.66')).toContain(`aks.${cluster}.many-labels`);
+    expect(registeredObject(world.panorama)['10.42.0.66']).toHaveLength(32);
+    expect(rejectedIps(drained.pushed)).toEqual([]);
   });
 
-  // The state row of an IP with ~1,100 long label tags is bigger than one Table property (64 KiB).
-  it('keeps an IP shared by Services with 1,100 label tags in its state row', async () => {
+  it('cuts an IP shared by Services with 1,100 label tags to its budget, both Service tags first', async () => {
+    // prepare
     const sim = world.kube.get(cluster);
     sim?.addService(internalService('one', 'a', ['10.42.0.77'], hostileLabels(550, 60, 'b')));
     sim?.addService(internalService('two', 'b', ['10.42.0.77'], hostileLabels(550, 61, 'c')));
+
+    // act and assess: the recompute
     expect((await world.recompute(cluster)).status).toBe('changed');
+
+    // act again
     const drained = await world.drainDeltas();
+
+    // assess
     const state = await world.deps.clusterState.readIpTags(cluster);
-    expect(state.get('10.42.0.77')?.length).toBe(1102);
-    expect(rejectedIps(drained.pushed)).toEqual(['10.42.0.77']);
+    expect(state.get('10.42.0.77')).toHaveLength(32);
+    expect(state.get('10.42.0.77')).toEqual(expect.arrayContaining([`aks.${cluster}.a`, `aks.${cluster}.b`]));
+    expect((await world.deps.clusterState.getHead(cluster))?.ipsOverBudget).toBe(2);
+    expect(rejectedIps(drained.pushed)).toEqual([]);
   });
 });
 
@@ -235,16 +286,25 @@ describe('whole-call Panorama failures on a push', () => {
   // Before the fix: a 404 or an HTML page was "permanent": the message completed after one try,
   // nothing was poisoned, nothing could be replayed (poisoned 0, tags missing).
   it.each(['http-404', 'maintenance-page'] as const)('%s: retried, poisoned, replayable', async (fault) => {
+    // prepare
     const sim = world.kube.get(cluster);
     sim?.setLabels('shop', 'web', { rev: fault });
     world.panorama.setFaults({ errorRate: 1, errorFaults: [fault] });
+
+    // act
     await world.recompute(cluster);
     const drained = await world.drainDeltas(3);
+
+    // assess
     expect(drained.poisoned).toBe(1);
     expect(drained.retried).toBe(2);
+
+    // act again: Panorama recovers; the poison queue is replayed
     world.panorama.clearFaults();
     await replayPoison(world.deps.queues, { logger: world.logs });
     await world.drainDeltas();
+
+    // assess
     expect(registeredObject(world.panorama)['10.43.0.1']).toContain(`aks.${cluster}.svc.rev.${fault}`);
   });
 });
@@ -302,6 +362,7 @@ describe('a storage outage of seconds during a recompute', () => {
   // Before the fix: the failure path could not release the lease, and every recompute was
   // `busy` until the lease expired (11 minutes).
   it('releases the lease once storage is back', async () => {
+    // prepare
     const flaky = new StrugglingStateStore(stateTable(world));
     flaky.beforeRowWrite = async () => {
       flaky.down = true;
@@ -309,29 +370,48 @@ describe('a storage outage of seconds during a recompute', () => {
         flaky.down = false;
       }, 2000);
     };
+
+    // act and assess: the recompute fails on the outage
     await expect(world.recompute(cluster, { deps: { ...world.deps, clusterState: flaky } })).rejects.toThrow(
       /ECONNREFUSED/,
     );
+
+    // assess
     const head = await world.deps.clusterState.getHead(cluster);
     expect(head?.leaseOwner).toBeUndefined();
     expect(head?.lastRecomputeResult).toBe('failed');
+
+    // act and assess: another instance recomputes
     expect((await world.recompute(cluster, { deps: world.otherInstance() })).status).toBe('changed');
   });
 
   // Before the fix: a lease whose release failed blocked this instance too until it expired.
   it('a lease its own failed recompute could not release is reclaimed by the same instance only', async () => {
+    // prepare
     world.kube.get(cluster)?.addService(internalService('shop', 'api', ['10.44.0.2']));
     const flaky = new StrugglingStateStore(stateTable(world));
     flaky.downKind = FailureKind.permanent;
     flaky.beforeRowWrite = async () => {
       flaky.down = true;
     };
+
+    // act
     const failed = await world.recompute(cluster, { deps: { ...world.deps, clusterState: flaky } });
+
+    // assess
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/ECONNREFUSED/) });
     expect((await world.deps.clusterState.getHead(cluster))?.leaseOwner).toBeDefined();
+
+    // act again: another instance
     const other = await world.recompute(cluster, { deps: { ...world.otherInstance(), busyRetrySeconds: 0 } });
+
+    // assess
     expect(other.status).toBe('busy');
+
+    // act and assess: the same instance reclaims its lease
     expect((await world.recompute(cluster)).status).toBe('changed');
+
+    // assess
     expect((await world.deps.clusterState.readIpTags(cluster)).has('10.44.0.2')).toBe(true);
   });
 });
@@ -349,34 +429,52 @@ describe('stale and reordered cluster events', () => {
 
   // Before the fix: a delete event of a cluster that ARM still has removed every tag.
   it('a delete event of a cluster that ARM still has does not wipe it', async () => {
+    // prepare
     await world.recompute(cluster);
     await world.settle();
     expect(ownedTagsOf(world, cluster)).toEqual({ '10.45.0.1': [`aks.${cluster}.web`] });
+
+    // act
     const mapping = await handleResourceEvent(
       armResourceEvent(clusterResourceId(cluster), 'delete'),
       world.deps,
     );
+
+    // assess
     expect(mapping).toMatchObject({ kind: 'recompute', deleted: false });
+
+    // act again
     await world.settle();
+
+    // assess
     expect(ownedTagsOf(world, cluster)).toEqual({ '10.45.0.1': [`aks.${cluster}.web`] });
   });
 
   // Before the fix: the two-hour-old delete, arriving after a newer write, removed every tag. Here
   // ARM cannot be asked (read denied), so only the events' times order them.
   it('a delete event older than a write already acted on does not wipe the cluster', async () => {
+    // prepare: ARM cannot be asked; a write event of an hour ago was acted on
     world.arm.denyAction('Microsoft.ContainerService/managedClusters/read');
     try {
       const id = clusterResourceId(cluster);
       const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
       await handleResourceEvent({ ...armResourceEvent(id, 'write'), eventTime: hourAgo }, world.deps);
       await world.settle();
+
+      // act: a delete event of two hours ago arrives
       const twoHoursAgo = new Date(Date.now() - 7_200_000).toISOString();
       const mapping = await handleResourceEvent(
         { ...armResourceEvent(id, 'delete'), eventTime: twoHoursAgo },
         world.deps,
       );
+
+      // assess
       expect(mapping).toMatchObject({ kind: 'recompute', deleted: true });
+
+      // act again
       await world.settle();
+
+      // assess
       expect(ownedTagsOf(world, cluster)).toEqual({ '10.45.0.1': [`aks.${cluster}.web`] });
       expect((await world.deps.clusterState.getHead(cluster))?.deletedAt).toBeUndefined();
     } finally {
@@ -385,9 +483,14 @@ describe('stale and reordered cluster events', () => {
   });
 
   it('a delete event of a cluster ARM no longer has removes its tags', async () => {
+    // prepare
     world.arm.removeCluster(clusterResourceId(cluster));
+
+    // act
     await handleResourceEvent(armResourceEvent(clusterResourceId(cluster), 'delete'), world.deps);
     await world.settle();
+
+    // assess
     expect(ownedTagsOf(world, cluster)).toEqual({});
     expect((await world.deps.clusterState.getHead(cluster))?.deletedAt).toBeTruthy();
   });
@@ -415,15 +518,24 @@ describe('a firewall that leaves the device group', () => {
 
   // Before the fix: 0102 was never audited or updated again and kept every tag of the cluster.
   it('loses the cluster tags; the firewall still in the group keeps them', async () => {
+    // prepare
     expect(ownedTagsOf(world, cluster, '0102')).toEqual({ '10.46.0.1': [`aks.${cluster}.web`] });
+
+    // act: 0102 moves to another device group; the cluster changes and is recomputed
     world.panorama.addFirewall('dg-other', '0102');
     world.kube.get(cluster)?.addService(internalService('shop', 'api', ['10.46.0.2']));
     await world.recompute(cluster);
     await world.settle();
+
+    // assess
     const before = await collectStatus({ ...world.deps, monitored: [cluster] });
     expect(before.clusters[0]?.retiringTargets).toEqual(['0102']);
     expect(formatStatus(before)).toContain('leaving target 0102');
+
+    // act again
     const audits = await auditTargets(world.deps, { force: true });
+
+    // assess
     expect(audits.find((a) => a.target === '0102')).toMatchObject({ status: 'audited', unregistered: 1 });
     expect(ownedTagsOf(world, cluster, '0102')).toEqual({});
     expect(ownedTagsOf(world, cluster, '0101')).toEqual({
@@ -436,8 +548,13 @@ describe('a firewall that leaves the device group', () => {
   });
 
   it('holds the removal when the device groups resolve to no firewall at all', async () => {
+    // prepare
     world.panorama.addFirewall('dg-other', '0101');
+
+    // act
     const audits = await auditTargets(world.deps, { force: true });
+
+    // assess
     expect(audits.filter((a) => a.unregistered > 0)).toEqual([]);
     expect(ownedTagsOf(world, cluster, '0101')).not.toEqual({});
     expect(world.logs.lines.some((r) => r.message.includes('removal held'))).toBe(true);
@@ -457,17 +574,25 @@ describe('a recompute that outlives its lease or its time', () => {
 
   // Before the fix: there was no budget; a recompute ran on past the function timeout.
   it('stops when its time budget is spent and releases the lease', async () => {
+    // prepare
     world.kube.get(cluster)?.addService(internalService('shop', 'late', ['10.47.0.3']));
     const impatient: PipelineDeps = { ...world.deps, recomputeBudgetMs: 0 };
+
+    // act and assess: the recompute stops
     await expect(recomputeCluster(request(cluster), impatient)).rejects.toThrow(/budget/);
+
+    // assess
     expect((await world.deps.clusterState.getHead(cluster))?.leaseOwner).toBeUndefined();
     expect((await world.deps.clusterState.readIpTags(cluster)).has('10.47.0.3')).toBe(false);
+
+    // act and assess: the next recompute, with a budget
     expect((await world.recompute(cluster)).status).toBe('changed');
   });
 
   // Before the fix: the first recompute, resumed after another took its lease over and committed,
   // still wrote its stale rows (10.47.0.1 back in the state, 10.47.0.2 gone) before its commit failed.
   it('cannot write rows once its lease was taken over', async () => {
+    // prepare
     const sim = world.kube.get(cluster);
     sim?.addService(internalService('shop', 'old', ['10.47.0.9']));
     const stalled = new StrugglingStateStore(stateTable(world));
@@ -477,10 +602,14 @@ describe('a recompute that outlives its lease or its time', () => {
       reached.open();
       await resume.wait();
     };
+
+    // act: the first recompute stalls before writing its rows
     const first = recomputeCluster(request(cluster), { ...world.deps, clusterState: stalled }).catch(
       (err: Error) => err,
     );
     await reached.wait();
+
+    // act and assess: the cluster changes; another instance takes the expired lease over and commits
     sim?.deleteService('shop', 'old');
     sim?.addService(internalService('shop', 'api', ['10.47.0.2']));
     const later = world.otherInstance();
@@ -489,10 +618,16 @@ describe('a recompute that outlives its lease or its time', () => {
       now: () => new Date(Date.now() + (later.leaseSeconds + 1) * 1000),
     };
     expect((await recomputeCluster(request(cluster), expired)).status).toBe('changed');
+
+    // assess
     const committed = [...(await world.deps.clusterState.readIpTags(cluster))];
     expect(committed.map(([ip]) => ip)).toContain('10.47.0.2');
     expect(committed.map(([ip]) => ip)).not.toContain('10.47.0.9');
+
+    // act again: the first recompute resumes
     resume.open();
+
+    // assess
     expect(await first).toBeInstanceOf(Error);
     expect([...(await world.deps.clusterState.readIpTags(cluster))]).toEqual(committed);
   });

@@ -4,8 +4,9 @@ import { MessageQueues } from '../../../shared/queues/MessageQueues.js';
 import { describePipelineQueuesContract } from '../../helpers/pipelineQueuesContract.js';
 
 /** Queues on the shared Azurite; the contract gives every test queue names of its own. */
-function freshQueues(): MessageQueues {
-  return new MessageQueues(QueueServiceClient.fromConnectionString(inject('azuriteConnectionString')));
+function freshQueues(onEnqueue?: (queueName: string) => void): MessageQueues {
+  const service = QueueServiceClient.fromConnectionString(inject('azuriteConnectionString'));
+  return new MessageQueues(service, onEnqueue);
 }
 
 describePipelineQueuesContract('MessageQueues on Azurite', freshQueues);

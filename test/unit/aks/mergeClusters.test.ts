@@ -53,4 +53,22 @@ describe('mergeClusters', () => {
       `cluster name "AKS-PROD" is used by two clusters: ${a.resourceId} and ${b.resourceId}`,
     );
   });
+
+  it('keeps the tag settings of the CLUSTERS entry for a discovered twin and gives other discovered clusters the defaults', () => {
+    const explicit = cluster('aks-1', SUB_A, 'rg', {
+      maxTagsPerIp: 8,
+      labelTags: { exclude: ['helm.sh/*'] },
+      namespaceTags: true,
+    });
+    const merged = mergeClusters([explicit], [cluster('aks-1', SUB_A, 'rg'), cluster('aks-2', SUB_A, 'rg')], {
+      maxTagsPerIp: 16,
+    });
+    expect(merged).toEqual([explicit, { ...cluster('aks-2', SUB_A, 'rg'), maxTagsPerIp: 16 }]);
+    expect(merged[1]).not.toHaveProperty('labelTags');
+    expect(merged[1]).not.toHaveProperty('namespaceTags');
+  });
+
+  it('leaves the budget of discovered clusters to the engine default when no defaults are given', () => {
+    expect(mergeClusters([], [cluster('aks-2', SUB_A, 'rg')])).toEqual([cluster('aks-2', SUB_A, 'rg')]);
+  });
 });

@@ -259,3 +259,175 @@ describe('tags command', () => {
     expect(t.out()).toMatch(/^Usage: aks-panorama-sync tags --cluster NAME/);
   });
 });
+
+describe('tags command: label filters, namespace tags, budget', () => {
+  const labels = {
+    app: 'web',
+    tier: 'front',
+    'helm.sh/chart': 'web-1.2.3',
+    'app.kubernetes.io/version': '1.2.3',
+  };
+  const input = () => JSON.stringify([svc('web', '10.0.0.1', labels)]);
+  async function tagsOf(...args: string[]) {
+    const t = io(input());
+    const code = await runCli(['tags', '--cluster', 'c1', ...args], t);
+    return { code, json: JSON.parse(t.out() || '{}') as Record<string, string[]>, err: t.err() };
+  }
+
+  it('tags every label when no filter is given', async () => {
+    const { json } = await tagsOf();
+    expect(json['10.0.0.1']).toEqual([
+      'aks.c1.svc.app.kubernetes.io/version.1.2.3',
+      'aks.c1.svc.app.web',
+      'aks.c1.svc.helm.sh/chart.web-1.2.3',
+      'aks.c1.svc.tier.front',
+      'aks.c1.web',
+    ]);
+  });
+
+  it.each<[string[], string[]]>([
+    [
+      ['--include-label', 'app', '--include-label', 'tier'],
+      ['aks.c1.svc.app.web', 'aks.c1.svc.tier.front', 'aks.c1.web'],
+    ],
+    [
+      ['--exclude-label', 'helm.sh/chart', '--exclude-label=app.kubernetes.io/version'],
+      ['aks.c1.svc.app.web', 'aks.c1.svc.tier.front', 'aks.c1.web'],
+    ],
+    [
+      ['--include-label', 'app*', '--exclude-label', '*/version'],
+      ['aks.c1.svc.app.web', 'aks.c1.web'],
+    ],
+  ])('filters label keys with %j', async (args, expected) => {
+    const { code, json, err } = await tagsOf(...args);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(json['10.0.0.1']).toEqual(expected);
+  });
+
+  it('matches selectors on labels the filter leaves out', async () => {
+    const { json } = await tagsOf('--include-label', 'app', '--selector', 'charted=helm.sh/chart');
+    expect(json['10.0.0.1']).toEqual(['aks.c1.svc.app.web', 'aks.c1.web', 'aks_charted.c1.web']);
+  });
+
+  it('adds the namespace tag with --namespace-tags', async () => {
+    const { json } = await tagsOf('--namespace-tags', '--include-label', 'app');
+    expect(json['10.0.0.1']).toEqual(['aks.c1.ns.shop', 'aks.c1.svc.app.web', 'aks.c1.web']);
+  });
+
+  it('cuts an IP to --max-tags-per-ip with one warning line and exit code 0', async () => {
+    const { code, json, err } = await tagsOf('--max-tags-per-ip', '2', '--selector', 'web=app=web');
+    expect(code).toBe(0);
+    expect(json['10.0.0.1']).toEqual(['aks.c1.web', 'aks_web.c1.web']);
+    expect(err).toMatch(
+      /^warning: IP 10\.0\.0\.1 of Service "shop\/web" in cluster c1 has 6 tags, more than its budget of 2; not registered: "aks\.c1\.svc\.app\.kubernetes\.io\/version\.1\.2\.3", /,
+    );
+    expect(err.split('\n')).toHaveLength(2);
+  });
+
+  it('keeps 32 tags per IP by default', async () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v']),
+    );
+    const t = io(JSON.stringify([svc('big', '10.0.0.1', many)]));
+    expect(await runCli(['tags', '--cluster', 'c1'], t)).toBe(0);
+    expect(JSON.parse(t.out())['10.0.0.1']).toHaveLength(32);
+    expect(t.err()).toMatch(/^warning: IP 10\.0\.0\.1 .* has 41 tags, more than its budget of 32;/);
+  });
+
+  it('tags with > and < selectors and warns about a selector that matches nothing', async () => {
+    const t = io(
+      JSON.stringify([svc('a', '10.0.0.1', { replicas: '3' }), svc('b', '10.0.0.2', { replicas: '12' })]),
+    );
+    const code = await runCli(
+      ['tags', '--cluster', 'c1', '--selector', 'big=replicas>10', '--selector', 'huge=replicas>100'],
+      t,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(t.out())['10.0.0.2']).toContain('aks_big.c1.b');
+    expect(t.err()).toBe(
+      `warning: selector "huge" ("replicas>100") in cluster c1 matches none of the 2 Services it was checked against, so no aks_huge.c1.* tag is produced; check its keys and values against the Services' labels\n`,
+    );
+  });
+
+  it('warns when one Service tag stands for Services of several namespaces', async () => {
+    const a = svc('web', '10.0.0.1');
+    const b = {
+      ...svc('web', '10.0.0.2'),
+      metadata: { ...svc('web', '10.0.0.2').metadata, namespace: 'ops' },
+    };
+    const t = io(JSON.stringify([a, b]));
+    expect(await runCli(['tags', '--cluster', 'c1'], t)).toBe(0);
+    expect(t.err()).toMatch(
+      /^warning: tag "aks\.c1\.web" in cluster c1 stands for the Services "web" of 2 namespaces \("ops", "shop"\).*enable namespaceTags/,
+    );
+  });
+
+  it.each<[string, string[], RegExp]>([
+    [
+      'an empty --include-label',
+      ['--include-label', ''],
+      /invalid --include-label "": it is empty; expected a glob/,
+    ],
+    [
+      'a --exclude-label with a space',
+      ['--exclude-label', 'a b'],
+      /invalid --exclude-label "a b": it contains " ", which no label key holds/,
+    ],
+    ['--include-label without a value', ['--include-label'], /--include-label needs a value/],
+    [
+      'a budget of 0',
+      ['--max-tags-per-ip', '0'],
+      /--max-tags-per-ip expects an integer from 1 to 32, got "0"/,
+    ],
+    [
+      'a budget of 33',
+      ['--max-tags-per-ip=33'],
+      /--max-tags-per-ip expects an integer from 1 to 32, got "33"/,
+    ],
+    ['a budget that is not a number', ['--max-tags-per-ip', '8x'], /got "8x"/],
+    [
+      'a budget given twice',
+      ['--max-tags-per-ip', '8', '--max-tags-per-ip', '9'],
+      /--max-tags-per-ip is given twice/,
+    ],
+    ['--namespace-tags with a value', ['--namespace-tags=yes'], /unknown option "--namespace-tags=yes"/],
+    [
+      'an empty selector',
+      ['--selector', 'all='],
+      /invalid --selector all: the selector "" is empty and would match every Service/,
+    ],
+    ['a blank selector', ['--selector', 'all= '], /the selector " " is empty/],
+    [
+      'a > selector without an integer',
+      ['--selector', 'big=replicas>many'],
+      /must be a 64-bit decimal integer, found "many"/,
+    ],
+  ])('exits 2 with one line for %s', async (_name, args, message) => {
+    const t = io('[]');
+    expect(await runCli(['tags', '--cluster', 'c1', ...args], t)).toBe(2);
+    expect(t.out()).toBe('');
+    expect(t.err()).toMatch(message);
+    expect(t.err().split('\n')).toHaveLength(2);
+  });
+
+  it('says what each tag option does in --help', async () => {
+    const t = io();
+    expect(await runCli(['tags', '--help'], t)).toBe(0);
+    const help = t.out();
+    for (const option of [
+      '--include-label GLOB',
+      '--exclude-label GLOB',
+      '--namespace-tags',
+      '--max-tags-per-ip N',
+    ])
+      expect(help).toContain(option);
+    expect(help).toContain('"*" matches any run of characters, "/" included');
+    expect(help).toContain('Selectors match on every label, whether it is tagged or not.');
+    expect(help).toContain('aks.<cluster>.ns.<namespace>');
+    expect(help).toMatch(
+      /keeps its Service tags, then namespace tags, then selector\s+tags, then label tags by key and value/,
+    );
+    expect(help).toContain('leave the exit code at 0');
+  });
+});

@@ -91,3 +91,65 @@ describe('tags --live', () => {
     expect(t.err().split('\n')).toHaveLength(2);
   });
 });
+
+describe('tags --live: the configured tag settings', () => {
+  const labelled = () => {
+    live.services = [
+      {
+        metadata: {
+          name: 'web',
+          namespace: 'shop',
+          labels: { app: 'web', 'helm.sh/chart': 'web-1', tier: 'front' },
+          annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' },
+        },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } },
+      },
+    ];
+  };
+  const configured = (extra: Record<string, unknown>) =>
+    JSON.stringify([
+      {
+        name: 'aks-prod-1',
+        server: 'https://aks-prod-1.example',
+        auth: { type: 'token', token: 'not-a-real-token' },
+        ...extra,
+      },
+    ]);
+  async function liveTags(env: Record<string, string>, ...args: string[]) {
+    labelled();
+    const t = io(env);
+    expect(await runCli(['tags', '--cluster', 'aks-prod-1', '--live', ...args], t)).toBe(0);
+    return { tags: (JSON.parse(t.out()) as Record<string, string[]>)['10.0.0.1'], err: t.err() };
+  }
+
+  it('applies the cluster’s labelTags, namespaceTags and maxTagsPerIp', async () => {
+    const env = {
+      CLUSTERS: configured({ labelTags: { exclude: ['helm.sh/*'] }, namespaceTags: true, maxTagsPerIp: 3 }),
+    };
+    const { tags, err } = await liveTags(env);
+    expect(tags).toEqual(['aks.aks-prod-1.ns.shop', 'aks.aks-prod-1.svc.app.web', 'aks.aks-prod-1.web']);
+    expect(err).toMatch(
+      /^warning: IP 10\.0\.0\.1 .* budget of 3; not registered: "aks\.aks-prod-1\.svc\.tier\.front"/,
+    );
+  });
+
+  it('lets --include-label/--exclude-label and --max-tags-per-ip replace the configured ones', async () => {
+    const env = { CLUSTERS: configured({ labelTags: { include: ['app'] }, maxTagsPerIp: 2 }) };
+    const { tags } = await liveTags(env, '--exclude-label', 'app', '--max-tags-per-ip', '32');
+    expect(tags).toEqual([
+      'aks.aks-prod-1.svc.helm.sh/chart.web-1',
+      'aks.aks-prod-1.svc.tier.front',
+      'aks.aks-prod-1.web',
+    ]);
+  });
+
+  it('uses MAX_TAGS_PER_IP for a configured cluster without maxTagsPerIp and for one not configured', async () => {
+    const fromSetting = await liveTags({ CLUSTERS: configured({}), MAX_TAGS_PER_IP: '2' });
+    expect(fromSetting.tags).toEqual(['aks.aks-prod-1.svc.app.web', 'aks.aks-prod-1.web']);
+    labelled();
+    const t = io({ MAX_TAGS_PER_IP: '1' });
+    expect(await runCli(['tags', '--cluster', 'other', '--live'], t)).toBe(0);
+    expect(JSON.parse(t.out())).toEqual({ '10.0.0.1': ['aks.other.web'] });
+  });
+});

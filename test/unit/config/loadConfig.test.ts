@@ -227,3 +227,106 @@ describe('local.settings.json', () => {
     expect(readLocalSettings(mkdtempSync(join(tmpdir(), 'aps-')))).toEqual({});
   });
 });
+
+describe('loadConfig: tag budget, label filters, namespace tags', () => {
+  const entry = { name: 'aks-prod-1', subscriptionId: SUB, resourceGroup: 'rg-prod' };
+  const withCluster = (extra: Record<string, unknown>, settings: Record<string, string> = {}) => ({
+    ...base,
+    ...settings,
+    CLUSTERS: JSON.stringify([{ ...entry, ...extra }]),
+  });
+
+  it('defaults to a budget of 32 per IP, every label and no namespace tags', () => {
+    const config = loadConfig(base);
+    expect(config.maxTagsPerIp).toBe(32);
+    expect(config.clusters[0]).toMatchObject({ maxTagsPerIp: 32, namespaceTags: false });
+    expect(config.clusters[0]).not.toHaveProperty('labelTags');
+  });
+
+  it('gives clusters MAX_TAGS_PER_IP unless their entry sets maxTagsPerIp', () => {
+    const config = loadConfig({
+      ...base,
+      MAX_TAGS_PER_IP: '16',
+      CLUSTERS: JSON.stringify([entry, { ...entry, name: 'aks-2', resourceGroup: 'rg-2', maxTagsPerIp: 8 }]),
+    });
+    expect(config.maxTagsPerIp).toBe(16);
+    expect(config.clusters.map((c) => c.maxTagsPerIp)).toEqual([16, 8]);
+  });
+
+  it('reads labelTags and namespaceTags', () => {
+    const labelTags = { include: ['app', 'app.kubernetes.io/*'], exclude: ['app.kubernetes.io/version'] };
+    const config = loadConfig(withCluster({ labelTags, namespaceTags: true }));
+    expect(config.clusters[0]).toMatchObject({ labelTags, namespaceTags: true });
+  });
+
+  it.each([
+    ['0', 'MAX_TAGS_PER_IP: expected an integer from 1 to 32, got "0"'],
+    ['33', 'MAX_TAGS_PER_IP: expected an integer from 1 to 32, got "33"'],
+    ['1.5', 'MAX_TAGS_PER_IP: expected an integer from 1 to 32, got "1.5"'],
+    ['lots', 'MAX_TAGS_PER_IP: expected an integer from 1 to 32, got "lots"'],
+  ])('rejects MAX_TAGS_PER_IP=%j', (value, problem) => {
+    expect(problemsOf({ ...base, MAX_TAGS_PER_IP: value })).toEqual([problem]);
+  });
+
+  const BUDGET = 'expected an integer from 1 to 32 (PAN-OS holds at most 32 tags per IP)';
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a budget of 0', { maxTagsPerIp: 0 }, `CLUSTERS[0] (aks-prod-1).maxTagsPerIp: ${BUDGET}`],
+    ['a budget of 33', { maxTagsPerIp: 33 }, `CLUSTERS[0] (aks-prod-1).maxTagsPerIp: ${BUDGET}`],
+    ['a fractional budget', { maxTagsPerIp: 2.5 }, `CLUSTERS[0] (aks-prod-1).maxTagsPerIp: ${BUDGET}`],
+    ['a budget as a string', { maxTagsPerIp: '16' }, `CLUSTERS[0] (aks-prod-1).maxTagsPerIp: ${BUDGET}`],
+    [
+      'an empty glob',
+      { labelTags: { include: ['app', ''] } },
+      'CLUSTERS[0] (aks-prod-1).labelTags.include.1: glob "" is empty; expected a glob of letters, digits, "-", "_", ".", "/" (the characters of label keys) and "*" (any run of characters)',
+    ],
+    [
+      'a glob with a space',
+      { labelTags: { exclude: ['helm.sh/chart app'] } },
+      'CLUSTERS[0] (aks-prod-1).labelTags.exclude.0: glob "helm.sh/chart app" contains " ", which no label key holds',
+    ],
+    [
+      'a glob that is not a string',
+      { labelTags: { exclude: [7] } },
+      'CLUSTERS[0] (aks-prod-1).labelTags.exclude.0:',
+    ],
+    [
+      'a misspelt labelTags field',
+      { labelTags: { includes: ['app'] } },
+      'CLUSTERS[0] (aks-prod-1).labelTags: ',
+    ],
+    ['labelTags as an array', { labelTags: ['app'] }, 'CLUSTERS[0] (aks-prod-1).labelTags: '],
+    ['namespaceTags as a string', { namespaceTags: 'yes' }, 'CLUSTERS[0] (aks-prod-1).namespaceTags: '],
+    [
+      'an empty selector',
+      { labelSelectors: [{ name: 'all', selector: '' }] },
+      'CLUSTERS[0] (aks-prod-1).labelSelectors "all": the selector "" is empty and would match every Service; give at least one requirement, e.g. "app=web"',
+    ],
+    [
+      'a blank selector',
+      { labelSelectors: [{ name: 'all', selector: '  ' }] },
+      'CLUSTERS[0] (aks-prod-1).labelSelectors "all": the selector "  " is empty and would match every Service',
+    ],
+    [
+      'an empty selector in an entry with another problem',
+      { colour: 'red', labelSelectors: [{ name: 'all', selector: '' }] },
+      'CLUSTERS[0] (aks-prod-1).labelSelectors "all": the selector "" is empty',
+    ],
+    [
+      'a > selector with a non-integer',
+      { labelSelectors: [{ name: 'big', selector: 'replicas>many' }] },
+      'CLUSTERS[0] (aks-prod-1).labelSelectors "big": invalid selector "replicas>many": the value of \\"replicas>\\" must be a 64-bit decimal integer',
+    ],
+  ])('rejects %s, naming the cluster and the entry', (_name, extra, problem) => {
+    expect(problemsOf(withCluster(extra)).join('\n')).toContain(problem);
+  });
+
+  it('accepts > and < selectors', () => {
+    const config = loadConfig(
+      withCluster({ labelSelectors: [{ name: 'mid', selector: 'replicas>3,replicas<10' }] }),
+    );
+    expect(config.clusters[0]?.labelSelectors[0]?.selector.requirements.map((r) => r.operator)).toEqual([
+      '>',
+      '<',
+    ]);
+  });
+});

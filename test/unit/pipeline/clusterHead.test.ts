@@ -30,6 +30,9 @@ function head(over: Partial<ClusterHead> = {}): ClusterHead {
     tagCount: 0,
     targets: [],
     retiringTargets: [],
+    heldRemovals: 0,
+    holdBasePairs: 0,
+    ipsOverBudget: 0,
     etag: 'W/"datetime\'2024-05-01T12%3A00%3A00Z\'"',
     ...over,
   };

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../../shared/config/loadConfig.js';
 import type { KubeService } from '../../../shared/kubernetes/KubeService.js';
 import type { ManagedFirewall } from '../../../shared/panorama/PanoramaApi.js';
+import { collectStatus, formatStatus } from '../../../shared/pipeline/collectStatus.js';
 import { parseDeltaMessage, type RecomputeMessage } from '../../../shared/pipeline/messages.js';
+import { RECOMPUTE_STEP } from '../../../shared/pipeline/queueSteps.js';
 import { recomputeCluster } from '../../../shared/pipeline/recomputeCluster.js';
 import { decodeMessage } from '../../../shared/queues/PipelineQueues.js';
+import { runQueueStep } from '../../../shared/queues/QueueStep.js';
 import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../../../shared/queues/queueNames.js';
 import { parseLabelSelector } from '../../../shared/selectors/parseLabelSelector.js';
 import { makeService } from '../../../sim/kubernetes/makeService.js';
@@ -124,18 +127,66 @@ describe('recomputeCluster on in-memory storage', () => {
       tagCount: 0,
       targets: [],
       retiringTargets: [],
+      heldRemovals: 0,
+      holdBasePairs: 0,
+      ipsOverBudget: 0,
       ...lease,
     });
 
     // act
-    const outcome = await recomputeCluster(request(), world.deps);
+    const outcome = await runQueueStep(RECOMPUTE_STEP, request(), world.deps);
 
     // assess
-    expect(outcome.status).toBe('busy');
+    expect(outcome).toMatchObject({ status: 'busy', requeueAfter: { seconds: 10, message: request() } });
     expect(world.clusterState.rows(CLUSTER.name).size).toBe(0);
     expect(world.queues.texts(DELTA_QUEUE)).toEqual([]);
     expect(world.queues.texts(RECOMPUTE_QUEUE).map(decodeMessage)).toEqual([request()]);
     expect(await world.queues.peek(RECOMPUTE_QUEUE)).toEqual([]);
     expect(await world.clusterState.getHead(CLUSTER.name)).toMatchObject(lease);
+  });
+
+  it('records what status must say: a Service tag of two namespaces, a selector matching nothing', async () => {
+    // prepare: web of shop and web of staging, and no Service labelled app=web
+    const prod = makeService({
+      name: 'web',
+      namespace: 'shop',
+      labels: { app: 'shop-web' },
+      ips: ['10.1.0.4'],
+    });
+    const staging = makeService({
+      name: 'web',
+      namespace: 'staging',
+      labels: { app: 'x' },
+      ips: ['10.1.0.9'],
+    });
+    const world = memoryWorld([prod, staging]);
+
+    // act
+    await recomputeCluster(request(), world.deps);
+    const report = await collectStatus({ ...world.deps, monitored: [CLUSTER.name] });
+
+    // assess
+    const [cluster] = report.clusters;
+    expect(cluster?.policyWarnings).toEqual([
+      expect.stringMatching(/aks\.aks-mem\.web.* 2 namespaces \(.*shop.*staging.*\)/),
+      expect.stringMatching(/selector "web" .*matches none of the 2 Services/),
+    ]);
+    expect(formatStatus(report)).toMatch(/\n {2}warning: tag "aks\.aks-mem\.web"/);
+  });
+
+  it('clears the warnings once the cause is gone', async () => {
+    // prepare
+    const world = memoryWorld([
+      makeService({ name: 'web', namespace: 'shop', labels: { app: 'web' }, ips: ['10.1.0.4'] }),
+      makeService({ name: 'web', namespace: 'staging', labels: { app: 'web' }, ips: ['10.1.0.9'] }),
+    ]);
+    await recomputeCluster(request(), world.deps);
+    world.services.splice(1, 1);
+
+    // act
+    await recomputeCluster(request(new Date(NOW.getTime() + 1)), world.deps);
+
+    // assess
+    expect((await world.clusterState.getHead(CLUSTER.name))?.policyWarnings).toBeUndefined();
   });
 });

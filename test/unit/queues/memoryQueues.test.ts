@@ -1,4 +1,7 @@
 import { MemoryQueues } from '../../helpers/memoryStores.js';
 import { describePipelineQueuesContract } from '../../helpers/pipelineQueuesContract.js';
 
-describePipelineQueuesContract('MemoryQueues', () => new MemoryQueues());
+describePipelineQueuesContract(
+  'MemoryQueues',
+  (onEnqueue) => new MemoryQueues(onEnqueue ? { onEnqueue } : {}),
+);

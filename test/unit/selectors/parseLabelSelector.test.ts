@@ -51,6 +51,13 @@ describe('parseLabelSelector', () => {
     [`k=${'v'.repeat(63)}`, [req('k', '=', 'v'.repeat(63))]],
     [`${'k'.repeat(63)}`, [req('k'.repeat(63), 'exists')]],
     [`${'p'.repeat(253)}/k`, [req(`${'p'.repeat(253)}/k`, 'exists')]],
+    ['replicas>3', [req('replicas', '>', '3')]],
+    ['replicas<10', [req('replicas', '<', '10')]],
+    [' replicas > 3 , replicas < 10 ', [req('replicas', '>', '3'), req('replicas', '<', '10')]],
+    ['k>007', [req('k', '>', '007')]],
+    ['k>0', [req('k', '>', '0')]],
+    ['k<9223372036854775807', [req('k', '<', '9223372036854775807')]],
+    ['z<1,a>2', [req('a', '>', '2'), req('z', '<', '1')]],
   ])('parses %j', (text, requirements) => {
     expect(parseLabelSelector(text)).toEqual({ requirements });
   });
@@ -61,15 +68,26 @@ describe('parseLabelSelector', () => {
       /expected "," or "\)" in the value list of "app", found the end of the selector \(at position 12\)/,
     ],
     ['app in web', /expected "\(" after the operator of "app", found "web" \(at position 8\)/],
-    ['app web', /expected an operator \(=, ==, !=, in, notin\), "," or the end after key "app", found "web"/],
+    [
+      'app web',
+      /expected an operator \(=, ==, !=, in, notin, >, <\), "," or the end after key "app", found "web"/,
+    ],
     ['app=web,', /expected a requirement after ",", found the end of the selector/],
     [',app', /expected a label key, found ","/],
     ['app=web,,x', /expected a requirement after ",", found ","/],
     ['app=web tier=front', /expected "," or the end of the selector, found "tier" \(at position 9\)/],
     ['!app=web', /expected "," or the end of the selector, found "="/],
     ['!', /expected a label key, found the end of the selector/],
-    ['app>1', /operator ">" is not supported/],
-    ['app<1', /operator "<" is not supported/],
+    ['app>a', /the value of "app>" must be a 64-bit decimal integer, found "a" \(at position 5\)/],
+    ['app<1.5', /the value of "app<" must be a 64-bit decimal integer, found "1\.5"/],
+    ['app>', /the value of "app>" must be a 64-bit decimal integer, found the end of the selector/],
+    ['app>,x', /the value of "app>" must be a 64-bit decimal integer, found ","/],
+    ['app>9223372036854775808', /must be a 64-bit decimal integer, found "9223372036854775808"/],
+    ['app>-1', /invalid label value "-1"/],
+    ['app>+1', /invalid label value "\+1"/],
+    ['app>=1', /expected a value for "app", found "="/],
+    ['app<>1', /expected a value for "app", found ">"/],
+    ['app>(1)', /expected a value for "app", found "\("/],
     ['app===x', /expected a value for "app", found "="/],
     ['a(b)=c', /after key "a", found "\("/],
     ['app in (x) y', /expected "," or the end of the selector, found "y"/],
@@ -107,6 +125,7 @@ describe('formatLabelSelector', () => {
     [' tier in ( b , a ), app = web ', 'app=web,tier in (a,b)'],
     ['!canary,track notin (beta,alpha),x!=y,x', '!canary,track notin (alpha,beta),x!=y,x'],
     ['k in (),j=', 'j=,k in ()'],
+    ['b < 8 , a > 007', 'a>007,b<8'],
   ])('formats %j canonically as %j', (text, canonical) => {
     expect(formatLabelSelector(parseLabelSelector(text))).toBe(canonical);
   });

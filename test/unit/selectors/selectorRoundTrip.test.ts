@@ -17,6 +17,10 @@ const prefix = fc.stringMatching(
 const key = fc.tuple(fc.option(prefix, { nil: undefined }), namePart).map(([p, n]) => (p ? `${p}/${n}` : n));
 const value = fc.oneof(fc.constant(''), namePart);
 const sortedValues = fc.uniqueArray(value, { minLength: 1, maxLength: 4 }).map((v) => [...v].sort());
+/** Non-negative 64-bit integers as label values may spell them, leading zeros included. */
+const integerValue = fc
+  .tuple(fc.nat(3), fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }))
+  .map(([zeros, n]) => `${'0'.repeat(zeros)}${n}`);
 
 const requirement: fc.Arbitrary<SelectorRequirement> = fc.oneof(
   fc.record({ key, operator: fc.constantFrom('=' as const, '!=' as const), values: value.map((v) => [v]) }),
@@ -25,6 +29,11 @@ const requirement: fc.Arbitrary<SelectorRequirement> = fc.oneof(
     key,
     operator: fc.constantFrom('exists' as const, 'doesnotexist' as const),
     values: fc.constant<string[]>([]),
+  }),
+  fc.record({
+    key,
+    operator: fc.constantFrom('>' as const, '<' as const),
+    values: integerValue.map((v) => [v]),
   }),
 );
 
@@ -46,7 +55,9 @@ function noisy(r: SelectorRequirement, s: string[], useDoubleEquals: boolean): s
     case '=':
       return `${w(0)}${r.key}${w(1)}${useDoubleEquals ? '==' : '='}${w(2)}${r.values[0]}${w(3)}`;
     case '!=':
-      return `${w(0)}${r.key}${w(1)}!=${w(2)}${r.values[0]}${w(3)}`;
+    case '>':
+    case '<':
+      return `${w(0)}${r.key}${w(1)}${r.operator}${w(2)}${r.values[0]}${w(3)}`;
     default:
       return `${w(0)}${r.key} ${w(1)}${r.operator}${w(2)}(${w(3)}${[...r.values].reverse().join(`${w(4)},${w(5)}`)}${w(6)})${w(7)}`;
   }

@@ -8,9 +8,12 @@ import {
   isClusterName,
   isOwnedBy,
   isSelectorName,
+  isTagBudget,
   KEPT_TAG_LENGTH,
   labelTag,
   MAX_TAG_LENGTH,
+  MAX_TAGS_PER_IP,
+  namespaceTag,
   OWNED_TAG_PREFIXES,
   ownerClusterOfTag,
   type ParsedTag,
@@ -28,6 +31,19 @@ describe('length budget and prefixes', () => {
     expect(TAG_HASH_SUFFIX_LENGTH).toBe(9);
     expect(OWNED_TAG_PREFIXES).toEqual(['aks.', 'aks_']);
   });
+
+  it('allows 32 tags per IP (PAN-OS registered-ip limit) and budgets of 1 to 32', () => {
+    expect(MAX_TAGS_PER_IP).toBe(32);
+    for (const ok of [1, 2, 16, 32]) expect(isTagBudget(ok)).toBe(true);
+    for (const bad of [0, -1, 33, 1.5, Number.NaN, '8', null, undefined])
+      expect(isTagBudget(bad)).toBe(false);
+  });
+});
+
+describe('namespaceTag', () => {
+  it('formats aks.<cluster>.ns.<namespace>', () => {
+    expect(namespaceTag('aks-a', 'shop')).toBe('aks.aks-a.ns.shop');
+  });
 });
 
 describe('parseTag', () => {
@@ -38,6 +54,12 @@ describe('parseTag', () => {
     ['aks.aks-a.svc.app.web', { form: 'label', cluster: 'aks-a' }],
     ['aks.aks-a.svc.app.kubernetes.io/name.v1.2', { form: 'label', cluster: 'aks-a' }],
     ['aks.aks-a.svc.empty.', { form: 'label', cluster: 'aks-a' }],
+    ['aks.aks-a.ns.shop', { form: 'namespace', cluster: 'aks-a' }],
+    ['aks.aks-a.ns.svc', { form: 'namespace', cluster: 'aks-a' }],
+    ['aks.aks-a.ns.', { form: 'namespace', cluster: 'aks-a' }],
+    ['aks.aks-a.ns', { form: 'service', cluster: 'aks-a' }],
+    ['aks.aks-a.ns-web', { form: 'service', cluster: 'aks-a' }],
+    ['aks.aks-a.nsx.y', { form: 'service', cluster: 'aks-a' }],
     ['aks.AKS-A.web', { form: 'service', cluster: 'AKS-A' }],
     ['aks_web.aks-a.checkout', { form: 'selector', selector: 'web', cluster: 'aks-a' }],
     ['aks_aks-b.aks-a.checkout', { form: 'selector', selector: 'aks-b', cluster: 'aks-a' }],
@@ -130,6 +152,10 @@ const LABEL_VALUE = fc
 function anyTagOf(cluster: string): fc.Arbitrary<{ tag: string; parsed: ParsedTag }> {
   return fc.oneof(
     SERVICE.map((s) => ({ tag: serviceTag(cluster, s), parsed: { form: 'service', cluster } as const })),
+    SERVICE.map((ns) => ({
+      tag: namespaceTag(cluster, ns),
+      parsed: { form: 'namespace', cluster } as const,
+    })),
     fc.tuple(LABEL_KEY, LABEL_VALUE).map(([k, v]) => ({
       tag: labelTag(cluster, k, v),
       parsed: { form: 'label', cluster } as const,
