@@ -91,110 +91,133 @@ function describe(token: Token): string {
  * @example parseLabelSelector('app=web, tier in (front,edge), !canary')
  */
 export function parseLabelSelector(text: string): LabelSelector {
-  const tokens = tokenize(text);
-  let pos = 0;
-  const peek = (): Token => tokens[pos] as Token;
-  const take = (): Token => tokens[pos++] as Token;
+  return new SelectorParser(text).parse();
+}
 
-  const key = (): string => {
-    const t = take();
-    if (t.kind !== 'ident') fail(`expected a label key, found ${describe(t)}`, text, t.at);
+/** A recursive-descent parser over the tokens of one selector text; every failure names its position. */
+class SelectorParser {
+  readonly #text: string;
+  readonly #tokens: Token[];
+  #pos = 0;
+
+  constructor(text: string) {
+    this.#text = text;
+    this.#tokens = tokenize(text);
+  }
+
+  parse(): LabelSelector {
+    const requirements: SelectorRequirement[] = [];
+    if (this.#peek().kind === 'end') return { requirements };
+    for (;;) {
+      requirements.push(this.#requirement());
+      const t = this.#take();
+      if (t.kind === 'end') break;
+      if (t.kind !== ',') this.#fail(`expected "," or the end of the selector, found ${describe(t)}`, t);
+      const next = this.#peek();
+      if (next.kind !== 'ident' && next.kind !== '!')
+        this.#fail(`expected a requirement after ",", found ${describe(next)}`, next);
+    }
+    requirements.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { requirements };
+  }
+
+  #peek(): Token {
+    return this.#tokens[this.#pos] as Token;
+  }
+
+  #take(): Token {
+    return this.#tokens[this.#pos++] as Token;
+  }
+
+  #fail(message: string, at: Token): never {
+    return fail(message, this.#text, at.at);
+  }
+
+  #key(): string {
+    const t = this.#take();
+    if (t.kind !== 'ident') this.#fail(`expected a label key, found ${describe(t)}`, t);
     const problem = checkLabelKey(t.text);
-    if (problem) fail(`invalid label key "${t.text}": ${problem}`, text, t.at);
+    if (problem) this.#fail(`invalid label key "${t.text}": ${problem}`, t);
     return t.text;
-  };
+  }
 
-  const value = (t: Token): string => {
+  #value(t: Token): string {
     const problem = checkLabelValue(t.text);
-    if (problem) fail(`invalid label value "${t.text}": ${problem}`, text, t.at);
+    if (problem) this.#fail(`invalid label value "${t.text}": ${problem}`, t);
     return t.text;
-  };
+  }
 
-  const exactValue = (k: string): string => {
-    const t = peek();
+  #exactValue(k: string): string {
+    const t = this.#peek();
     if (t.kind === ',' || t.kind === 'end') return '';
-    if (t.kind !== 'ident') fail(`expected a value for "${k}", found ${describe(t)}`, text, t.at);
-    return value(take());
-  };
+    if (t.kind !== 'ident') this.#fail(`expected a value for "${k}", found ${describe(t)}`, t);
+    return this.#value(this.#take());
+  }
 
-  const integerValue = (k: string, op: string): string => {
-    const t = peek();
-    const v = exactValue(k);
-    if (parseInt64(v) === undefined)
-      fail(
-        `the value of "${k}${op}" must be a 64-bit decimal integer, found ${t.kind === 'ident' ? `"${v}"` : describe(t)}`,
-        text,
-        t.at,
-      );
+  #integerValue(k: string, op: string): string {
+    const t = this.#peek();
+    const v = this.#exactValue(k);
+    if (parseInt64(v) === undefined) {
+      const found = t.kind === 'ident' ? `"${v}"` : describe(t);
+      this.#fail(`the value of "${k}${op}" must be a 64-bit decimal integer, found ${found}`, t);
+    }
     return v;
-  };
+  }
 
-  const valueList = (k: string): string[] => {
-    const open = take();
+  #valueList(k: string): string[] {
+    const open = this.#take();
     if (open.kind !== '(')
-      fail(`expected "(" after the operator of "${k}", found ${describe(open)}`, text, open.at);
+      this.#fail(`expected "(" after the operator of "${k}", found ${describe(open)}`, open);
     const values = new Set<string>();
     for (;;) {
-      const t = peek();
-      if (t.kind === 'ident') values.add(value(take()));
+      const t = this.#peek();
+      if (t.kind === 'ident') values.add(this.#value(this.#take()));
       else values.add('');
-      const sep = take();
+      const sep = this.#take();
       if (sep.kind === ')') break;
       if (sep.kind !== ',')
-        fail(`expected "," or ")" in the value list of "${k}", found ${describe(sep)}`, text, sep.at);
+        this.#fail(`expected "," or ")" in the value list of "${k}", found ${describe(sep)}`, sep);
     }
     return [...values].sort();
-  };
+  }
 
-  const requirement = (): SelectorRequirement => {
-    if (peek().kind === '!') {
-      take();
-      return { key: key(), operator: 'doesnotexist', values: [] };
+  #requirement(): SelectorRequirement {
+    if (this.#peek().kind === '!') {
+      this.#take();
+      return { key: this.#key(), operator: 'doesnotexist', values: [] };
     }
-    const k = key();
-    const op = peek();
+    const k = this.#key();
+    return this.#operatorRequirement(k, this.#peek());
+  }
+
+  #operatorRequirement(k: string, op: Token): SelectorRequirement {
     switch (op.kind) {
       case ',':
       case 'end':
         return { key: k, operator: 'exists', values: [] };
       case '=':
       case '==':
-        take();
-        return { key: k, operator: '=', values: [exactValue(k)] };
+        this.#take();
+        return { key: k, operator: '=', values: [this.#exactValue(k)] };
       case '!=':
-        take();
-        return { key: k, operator: '!=', values: [exactValue(k)] };
+        this.#take();
+        return { key: k, operator: '!=', values: [this.#exactValue(k)] };
       case '>':
       case '<':
-        take();
-        return { key: k, operator: op.kind, values: [integerValue(k, op.kind)] };
+        this.#take();
+        return { key: k, operator: op.kind, values: [this.#integerValue(k, op.kind)] };
       case 'ident':
         if (op.text === 'in' || op.text === 'notin') {
-          take();
-          return { key: k, operator: op.text, values: valueList(k) };
+          this.#take();
+          return { key: k, operator: op.text, values: this.#valueList(k) };
         }
         break;
       default:
         break;
     }
-    return fail(
+    return this.#fail(
       `expected an operator (=, ==, !=, in, notin, >, <), "," or the end after key "${k}", found ${describe(op)}`,
-      text,
-      op.at,
+      op,
     );
-  };
-
-  const requirements: SelectorRequirement[] = [];
-  if (peek().kind === 'end') return { requirements };
-  for (;;) {
-    requirements.push(requirement());
-    const t = take();
-    if (t.kind === 'end') break;
-    if (t.kind !== ',') fail(`expected "," or the end of the selector, found ${describe(t)}`, text, t.at);
-    const next = peek();
-    if (next.kind !== 'ident' && next.kind !== '!')
-      fail(`expected a requirement after ",", found ${describe(next)}`, text, next.at);
   }
-  requirements.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { requirements };
 }
