@@ -1,11 +1,18 @@
 import { backoffDelay } from '../backoff.js';
 import type { TagDelta } from '../diff/TagDelta.js';
-import { classify, describeError, FailureKind, FirewallNotConnectedError, SyncError } from '../errors.js';
+import {
+  classify,
+  describeError,
+  FailureKind,
+  FirewallNotConnectedError,
+  InputError,
+  SyncError,
+} from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
 import type { EntryFailure, IpTagEntry, TargetOptions } from '../panorama/PanoramaApi.js';
 import { acceptedPairs, describeRejected } from '../panorama/rejectedEntries.js';
+import { parseTargetId } from '../panorama/targetId.js';
 import type { StepOutcome } from '../queues/QueueStep.js';
-import { PANORAMA_TARGET } from '../state/TargetStatusRepository.js';
 import { type DeltaMessage, toWireDeltaMessage } from './messages.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 
@@ -47,9 +54,17 @@ export interface PushOutcome extends StepOutcome {
   calls: number;
 }
 
-/** The `TargetOptions` for a target id. */
+/**
+ * The `TargetOptions` for a target id (`shared/panorama/targetId.ts`): none for Panorama itself,
+ * `target=<serial>` for a firewall's default vsys, plus `vsys=` for a specific one.
+ *
+ * @throws {InputError} for a string that is not a target id (messages are validated before).
+ */
 export function targetOptions(target: string): TargetOptions {
-  return target === PANORAMA_TARGET ? {} : { target };
+  const parsed = parseTargetId(target);
+  if (!parsed) throw new InputError(`not a target: ${JSON.stringify(target)}`);
+  if (parsed.kind === 'panorama') return {};
+  return { target: parsed.serial, ...(parsed.vsys ? { vsys: parsed.vsys } : {}) };
 }
 
 /**
@@ -99,13 +114,33 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
       failures: [],
       calls: sent.calls,
     };
-  // Only what the device accepted counts as done; rejected entries are reported with its message.
+  return reportPushed({ message, plan, sent, deps, log, started }, base);
+}
+
+/** Records and logs what the device accepted; rejected entries are reported with its message. */
+async function reportPushed(
+  push: {
+    message: DeltaMessage;
+    plan: PushPlan;
+    sent: { calls: number; failures: EntryFailure[] };
+    deps: PipelineDeps;
+    log: Logger;
+    started: number;
+  },
+  base: Omit<PushOutcome, 'status' | 'failures' | 'calls'>,
+): Promise<PushOutcome> {
+  const { plan, sent, log } = push;
   const accepted = {
     registered: acceptedPairs(plan.register, sent.failures, 'register'),
     unregistered: acceptedPairs(plan.unregister, sent.failures, 'unregister'),
   };
-  await recordPushed(message, accepted, sent.failures, deps);
-  const fields = { ...accepted, skipped: plan.skipped, calls: sent.calls, durationMs: Date.now() - started };
+  await recordPushed(push.message, accepted, sent.failures, push.deps);
+  const fields = {
+    ...accepted,
+    skipped: plan.skipped,
+    calls: sent.calls,
+    durationMs: Date.now() - push.started,
+  };
   if (sent.failures.length > 0) {
     log.error('push done with rejected entries', {
       ...fields,
