@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { checkPortFree } from '../host/checkPortFree.js';
 import type { InvocationRecord } from '../host/Invoker.js';
 import {
   DEMO,
@@ -80,19 +81,34 @@ async function runDemoStory(
 }
 
 /** The `dev` options, with `--port` checked. */
-function parseDevArgs(args: string[]): { port: number; demo: boolean; verbose: boolean } {
+const DEV_HELP = `Usage: aks-panorama-sync dev [--port N] [--demo] [--verbose]
+
+The local Functions host (what "npm start" runs): Azurite (unless AzureWebJobsStorage is set), the
+queue triggers with host.json's semantics, the timer, the Event Grid webhook and the HTTP functions.
+Without PANORAMA_URL, CLUSTERS or discovery settings it runs the built-in demo against simulators.
+
+  --port N       HTTP port on 127.0.0.1 (default 7071; 0 = any free port)
+  --demo         run the demo even when a configuration is present
+  -v, --verbose  debug logs
+  -h, --help     this text
+
+Ctrl-C stops everything it started.
+`;
+
+function parseDevArgs(args: string[]): { port: number; demo: boolean; verbose: boolean; help: boolean } {
   const { values } = parseArgs({
     args,
     options: {
       port: { type: 'string', default: '7071' },
       demo: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InputError(`--port: not a port number: ${values.port}`);
-  return { port, demo: values.demo, verbose: values.verbose };
+  return { port, demo: values.demo, verbose: values.verbose, help: values.help };
 }
 
 /** Ctrl-C / SIGTERM while `dev` runs: `stopped` resolves on the first one. */
@@ -194,6 +210,11 @@ function startDevHost({ settings, port, logger, demo, say, isStopping }: DevHost
  */
 export const devCommand: Command = async (args, io) => {
   const options = parseDevArgs(args);
+  if (options.help) {
+    io.stdout(DEV_HELP);
+    return ExitCode.ok;
+  }
+  await checkPortFree(options.port);
   const settings = effectiveSettings(io.env, io.cwd);
   const configured = ['PANORAMA_URL', 'CLUSTERS', 'DISCOVERY_TAG'].some((k) => settings[k]);
   const say = (text: string) => io.stdout(`${text}\n`);

@@ -4,6 +4,7 @@ import { loadHostSettings } from '../host/loadHostSettings.js';
 import type { ClusterConfig } from '../shared/config/loadConfig.js';
 import { describeError, InputError } from '../shared/errors.js';
 import { describeRejected } from '../shared/panorama/rejectedEntries.js';
+import { describeTarget } from '../shared/panorama/targetId.js';
 import { type AuditOutcome, auditTargets } from '../shared/pipeline/auditTargets.js';
 import { type DrainResult, drainDeltaQueue } from '../shared/pipeline/drainDeltaQueue.js';
 import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
@@ -19,7 +20,26 @@ import { cliRuntime } from './cliRuntime.js';
 const BUSY_HINT =
   'another recompute holds the cluster lease; nothing was done here, run reconcile again shortly';
 
+const RECONCILE_HELP = `Usage: aks-panorama-sync reconcile [--cluster NAME] [--dry-run] [--no-audit] [--allow-removals] [--json]
+
+One full pass for the configured clusters: recompute, enqueue, push the delta queue to Panorama,
+audit every target (read back, repair drift of owned tags), then a summary.
+
+  --cluster NAME     only this cluster (and the targets it pushes to)
+  --dry-run          read clusters, state and every target; write and send nothing: the diff, what
+                     the audit would repair, what the removal guard would hold
+  --no-audit         skip the audit (and, with --dry-run, the read-back)
+  --allow-removals   apply the held removals of --cluster NAME once (see docs/removals.md)
+  --json             the summary as JSON
+  -v, --verbose      debug logs
+  -h, --help         this text
+
+Exit 1 when anything needs attention: a held, busy or failed cluster, an entry the device
+rejected, a message left queued or poisoned (never lost), a failed audit.
+`;
+
 interface ReconcileArgs {
+  help?: boolean;
   cluster?: string;
   dryRun: boolean;
   noAudit: boolean;
@@ -38,9 +58,12 @@ function parseReconcileArgs(args: string[]): ReconcileArgs {
       'allow-removals': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
+  if (values.help)
+    return { help: true, dryRun: false, noAudit: false, allowRemovals: false, json: false, verbose: false };
   if (values['allow-removals'] && !values.cluster)
     throw new InputError('--allow-removals applies the held removals of one cluster: give --cluster NAME');
   return {
@@ -71,7 +94,7 @@ async function recomputeAll(
   deps: PipelineDeps,
   clusters: readonly ClusterConfig[],
   a: ReconcileArgs,
-): Promise<RecomputeOutcome[]> {
+): Promise<ClusterOutcome[]> {
   // Requested now: a recompute that started before this command cannot cover changes made since.
   const requestedAt = deps.now().toISOString();
   const outcomes: RecomputeOutcome[] = [];
@@ -85,7 +108,21 @@ async function recomputeAll(
       outcomes.push({ ...emptyOutcome(c.name, 'failed'), error: describeError(err) });
     }
   }
-  return outcomes;
+  return Promise.all(outcomes.map((o) => (o.status === 'failed' ? withLastKnown(deps, o) : o)));
+}
+
+/** A cluster's outcome with what its committed state still holds (for a failed recompute). */
+type ClusterOutcome = RecomputeOutcome & { lastKnown?: { generation: number; ips: number; tags: number } };
+
+/** Adds the last committed counts to a failed outcome: what the firewalls keep meanwhile. */
+async function withLastKnown(deps: PipelineDeps, outcome: RecomputeOutcome): Promise<ClusterOutcome> {
+  try {
+    const head = await deps.clusterState.getHead(outcome.cluster);
+    if (!head || head.generation === 0) return outcome;
+    return { ...outcome, lastKnown: { generation: head.generation, ips: head.ipCount, tags: head.tagCount } };
+  } catch {
+    return outcome;
+  }
 }
 
 /** The audit of the selected clusters' targets (forced); a failure to plan it is one failed outcome. */
@@ -128,20 +165,37 @@ function pushSummary(drain: DrainResult) {
   };
 }
 
-function formatCluster(r: Omit<RecomputeOutcome, 'deltas'>): string[] {
+function formatCluster(r: Omit<ClusterOutcome, 'deltas'>): string[] {
   const generation = r.generation !== undefined ? ` (generation ${r.generation})` : '';
   const disconnected = r.disconnected.length ? `, ${r.disconnected.length} firewalls disconnected` : '';
+  if (r.lastKnown) {
+    const k = r.lastKnown;
+    return [
+      `cluster ${r.cluster}: failed; nothing changed, the firewalls keep its last known state (generation ${k.generation}, ${k.ips} IPs, ${k.tags} tags): ${r.error ?? 'unknown error'}`,
+    ];
+  }
   const lines = [
     `cluster ${r.cluster}: ${r.status}${generation}, ${r.ips} IPs, +${r.registered}/-${r.unregistered} tags, ${r.messages} messages to ${r.targets.length} targets${disconnected}${r.error ? `: ${r.error}` : ''}`,
   ];
   if (r.held) lines.push(`  HELD: ${r.held.reason}`);
+  for (const p of r.targetProblems ?? []) lines.push(`  ERROR: ${p}`);
+  lines.push(...targetLines(r));
   return lines;
+}
+
+/** One line per firewall target of a recompute: hostname, serial, vsys and device group. */
+function targetLines(r: Omit<RecomputeOutcome, 'deltas'>): string[] {
+  const disconnected = new Set(r.disconnected);
+  return Object.entries(r.targetInfo ?? {}).map(
+    ([target, info]) =>
+      `  target ${describeTarget(target, info.hostname)}, device group ${info.deviceGroup}${disconnected.has(target) ? ', DISCONNECTED' : ''}`,
+  );
 }
 
 function formatAudit(a: AuditOutcome): string[] {
   const verb = a.dryRun ? 'would repair' : 'repaired';
   const lines = [
-    `audit ${a.target}: ${a.dryRun ? 'dry run' : a.status}, ${a.deviceIps} IPs on device, ${verb} +${a.registered}/-${a.unregistered}${a.error ? `: ${a.error}` : ''}`,
+    `audit ${describeTarget(a.target, a.hostname)}${a.deviceGroup ? `, device group ${a.deviceGroup}` : ''}: ${a.dryRun ? 'dry run' : a.status}, ${a.deviceIps} IPs on device, ${verb} +${a.registered}/-${a.unregistered}${a.error ? `: ${a.error}` : ''}`,
   ];
   if (a.failures)
     lines.push(`  ${a.failures} entries REJECTED by the device: ${describeRejected(a.rejected ?? [])}`);
@@ -155,6 +209,7 @@ function formatDiff(outcome: RecomputeOutcome): string[] {
     `cluster ${outcome.cluster}: ${outcome.deltas.length} IPs change (+${outcome.registered} / -${outcome.unregistered} tags)`,
   ];
   if (outcome.held) lines.push(`  would be HELD: ${outcome.held.reason}`);
+  for (const p of outcome.targetProblems ?? []) lines.push(`  ERROR: ${p}`);
   for (const d of outcome.deltas) {
     for (const t of d.register) lines.push(`  + ${d.ip} ${t}`);
     for (const t of d.unregister) lines.push(`  - ${d.ip} ${t}`);
@@ -184,14 +239,14 @@ function printDryRun(
   io.stdout(`${lines.join('\n')}\n`);
 }
 
-/** A held, busy or failed cluster, a rejected entry, a poisoned or queued message or a failed audit. */
+/** A held, busy or failed cluster, a cluster with target problems, a rejected entry, a poisoned or queued message or a failed audit. */
 function needsAttention(
   recomputes: RecomputeOutcome[],
   audits: AuditOutcome[],
   drain?: DrainResult,
 ): boolean {
   const clusters = recomputes.some(
-    (r) => r.status === 'failed' || r.status === 'busy' || r.status === 'held',
+    (r) => r.status === 'failed' || r.status === 'busy' || r.status === 'held' || !!r.targetProblems?.length,
   );
   const targets = audits.some((a) => a.status === 'failed' || a.failures > 0);
   const pushes = drain
@@ -209,6 +264,10 @@ function needsAttention(
  */
 export const reconcileCommand: Command = async (args, io) => {
   const a = parseReconcileArgs(args);
+  if (a.help) {
+    io.stdout(RECONCILE_HELP);
+    return ExitCode.ok;
+  }
   const { deps } = cliRuntime(io, { verbose: a.verbose });
   const clusters = await selectClusters(deps, a.cluster);
   const recomputes = await recomputeAll(deps, clusters, a);

@@ -13,6 +13,9 @@ Commands:
   replay-poison [--dry-run]
                       move poison-queue messages back to their queues
   status              per cluster and target: last recompute, last push, queues, errors
+  explain IP [--json] the Services, labels, selectors and tags behind an IP, and what each target holds
+  dag EXPRESSION [--target SERIAL] [--json]
+                      the IPs a PAN-OS Dynamic Address Group match selects (last-known state or read-back)
   dev                 the local host (Azurite, triggers, Event Grid webhook); the demo when unconfigured
 `;
 
@@ -20,6 +23,8 @@ const commands: Record<string, () => Promise<Command>> = {
   tags: async () => (await import('./tagsCommand.js')).tagsCommand,
   reconcile: async () => (await import('./reconcileCommand.js')).reconcileCommand,
   status: async () => (await import('./statusCommand.js')).statusCommand,
+  explain: async () => (await import('./explainCommand.js')).explainCommand,
+  dag: async () => (await import('./dagCommand.js')).dagCommand,
   'replay-poison': async () => (await import('./replayPoisonCommand.js')).replayPoisonCommand,
   dev: async () => (await import('./devCommand.js')).devCommand,
 };

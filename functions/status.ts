@@ -1,4 +1,5 @@
 import { defineHttpFunction } from '../shared/functionSpecs.js';
+import { panoramaPeersReport } from '../shared/panorama/panoramaPeersReport.js';
 import { collectStatus } from '../shared/pipeline/collectStatus.js';
 import { getRuntime } from '../shared/runtime/createRuntime.js';
 
@@ -11,6 +12,10 @@ export const status = defineHttpFunction({
   handler: async () => {
     const { deps } = getRuntime();
     const monitored = (await deps.clusters.listClusters()).map((c) => c.name);
-    return { status: 200, jsonBody: await collectStatus({ ...deps, monitored }) };
+    const [report, panorama] = await Promise.all([
+      collectStatus({ ...deps, monitored }),
+      panoramaPeersReport(deps.panorama, deps.now()),
+    ]);
+    return { status: 200, jsonBody: { ...report, ...(panorama ? { panorama } : {}) } };
   },
 });

@@ -4,6 +4,7 @@ import { describeError } from '../shared/errors.js';
 import type { QueueFunctionSpec } from '../shared/functionSpecs.js';
 import type { Logger } from '../shared/logger.js';
 import { messageDisposition } from '../shared/queues/messageDisposition.js';
+import { messageFields } from '../shared/queues/messageFields.js';
 import type { Invoker } from './Invoker.js';
 import type { QueueHostSettings } from './loadHostSettings.js';
 import { MIN_POLLING_INTERVAL_MS } from './loadHostSettings.js';
@@ -329,6 +330,7 @@ export class QueueListener {
       {
         function: spec.name,
         queue: this.queueName,
+        ...messageFields(message.messageText),
         messageId: message.messageId,
         dequeueCount: message.dequeueCount,
       },

@@ -21,6 +21,14 @@ export function backoffDelay(retry: number, options: BackoffOptions, retryAfterM
   return Math.min(options.maxMs, Math.max(exponential, retryAfterMs ?? 0));
 }
 
+/**
+ * `ms` with "equal jitter", as the Azure SDK's retry strategy: half of it fixed, half random
+ * (`random()` in [0, 1)), so that callers polling the same thing spread out.
+ */
+export function withJitter(ms: number, random: () => number = Math.random): number {
+  return ms / 2 + random() * (ms / 2);
+}
+
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds from `now`. */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;

@@ -208,8 +208,12 @@ export function ensureError(err: unknown): Error {
   }
 }
 
-/** One-line description of an error for logs and status: message plus the kind when known. */
+/**
+ * One-line description of an error for logs, `status` and the command line: its message, in words.
+ * The kind is not appended (an internal label such as `[retryable]` tells an operator nothing);
+ * where it matters, the caller says what happens next ("retried, then poisoned") and logs `kind`
+ * as a field.
+ */
 export function describeError(err: unknown): string {
-  const e = ensureError(err);
-  return e instanceof SyncError ? `${e.message} [${e.kind}]` : e.message;
+  return ensureError(err).message;
 }

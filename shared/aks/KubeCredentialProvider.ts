@@ -5,6 +5,7 @@ import type { ClusterConfig } from '../config/loadConfig.js';
 import { AzureError, FailureKind } from '../errors.js';
 import type { KubeAccess, KubeAccessProvider } from '../kubernetes/KubernetesServiceSource.js';
 import { type Logger, redact, registerSecret, silentLogger } from '../logger.js';
+import { proxyForUrl } from '../panorama/proxyAgent.js';
 import type { ArmClients } from './ArmClients.js';
 import { type KubeconfigEndpoint, parseKubeconfigEndpoint } from './parseKubeconfigEndpoint.js';
 import { ArmActions, toAzureError } from './toAzureError.js';
@@ -58,6 +59,12 @@ function checkArmServer(cluster: ClusterConfig, server: string, scope: string): 
   );
 }
 
+/** `proxyUrl` for the API server from `HTTPS_PROXY`/`NO_PROXY` (`shared/panorama/proxyAgent.ts`). */
+function proxyUrlOf(server: string): { proxyUrl?: string } {
+  const proxy = proxyForUrl(server);
+  return proxy ? { proxyUrl: proxy } : {};
+}
+
 function buildKubeConfig(cluster: ClusterConfig, endpoint: KubeconfigEndpoint, token: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -69,6 +76,8 @@ function buildKubeConfig(cluster: ClusterConfig, endpoint: KubeconfigEndpoint, t
         ...(endpoint.tlsServerName ? { tlsServerName: endpoint.tlsServerName } : {}),
         // client-node only speaks plain HTTP with skipTLSVerify; only config may name http:// (loopback).
         skipTLSVerify: endpoint.server.startsWith('http:'),
+        // client-node 1.4 ignores HTTPS_PROXY/NO_PROXY and only honours a kubeconfig proxy-url.
+        ...proxyUrlOf(endpoint.server),
       },
     ],
     users: [{ name: 'aks-panorama-sync', token }],

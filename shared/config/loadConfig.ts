@@ -16,6 +16,9 @@ import {
 } from '../tags/tagGrammar.js';
 import { checkServiceUrl } from './checkServiceUrl.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
+import { panoramaPermitSeconds } from './panoramaPermitSetting.js';
+import { parsePanoramaUrls } from './panoramaUrls.js';
+import { checkProxySettings, PROXY_SETTINGS } from './proxySettings.js';
 
 export { checkServiceUrl } from './checkServiceUrl.js';
 
@@ -75,15 +78,26 @@ export interface ClusterConfig {
 
 /** Panorama connection settings. */
 export interface PanoramaConfig {
+  /**
+   * `PANORAMA_URL`: one base URL, or the two peers of a Panorama HA pair comma-separated (see
+   * `parsePanoramaUrls`); `PanoramaClient` sends everything to the active peer.
+   */
   url: string;
   apiKey?: string;
   username?: string;
   password?: string;
   caCert?: string;
+  /**
+   * `PANORAMA_VSYS`: `vsys=` of calls to Panorama itself only. Calls to a firewall use the vsys its
+   * device group holds (see docs/targets.md).
+   */
   vsys?: string;
   /** Entries per uid-message (default 1000). */
   chunkSize: number;
-  /** Concurrent API calls per device (default 4). */
+  /**
+   * `PANORAMA_CONCURRENCY` (default 4): HTTP calls in flight per device from one instance, and to
+   * one Panorama from all instances together (the shared limit, see `panoramaPermitSeconds`).
+   */
   concurrency: number;
   /** Request timeout in milliseconds (default 30000). */
   timeoutMs: number;
@@ -107,6 +121,11 @@ export interface AppConfig {
   syncPolicy: SyncPolicy;
   /** `REMOVAL_GUARD_PERCENT` (default 50; 0 = off) and `REMOVAL_GUARD_MIN` (default 20). */
   removalGuard: RemovalGuard;
+  /**
+   * `PANORAMA_PERMIT_SECONDS`: expiry of a permit of the Panorama call limit shared by every instance
+   * (default twice `PANORAMA_TIMEOUT_MS` plus 30 s); 0 = no shared limit. See `panoramaPermitSeconds`.
+   */
+  panoramaPermitSeconds: number;
 }
 
 /**
@@ -124,6 +143,7 @@ export const KNOWN_SETTINGS = [
   'PANORAMA_CHUNK_SIZE',
   'PANORAMA_CONCURRENCY',
   'PANORAMA_TIMEOUT_MS',
+  'PANORAMA_PERMIT_SECONDS',
   'CLUSTERS',
   'DISCOVERY_SUBSCRIPTIONS',
   'DISCOVERY_TAG',
@@ -134,6 +154,7 @@ export const KNOWN_SETTINGS = [
   'SYNC_POLICY',
   'REMOVAL_GUARD_PERCENT',
   'REMOVAL_GUARD_MIN',
+  ...PROXY_SETTINGS,
 ] as const;
 
 /** Identity-based storage settings (`AzureWebJobsStorage__<suffix>`) the service understands. */
@@ -317,12 +338,9 @@ function loadStorage(settings: Settings, problems: string[]): StorageConfig {
 }
 
 function loadPanorama(settings: Settings, problems: string[]): PanoramaConfig {
-  const url = settings.PANORAMA_URL?.trim() ?? '';
-  if (url === '') problems.push('PANORAMA_URL: missing; e.g. https://panorama.example.net');
-  else {
-    const p = checkServiceUrl('PANORAMA_URL', url);
-    if (p) problems.push(p);
-  }
+  const { urls, problems: urlProblems } = parsePanoramaUrls(settings.PANORAMA_URL ?? '');
+  problems.push(...urlProblems);
+  const url = urls.join(',');
   const apiKey = settings.PANORAMA_API_KEY?.trim() || undefined;
   const username = settings.PANORAMA_USERNAME?.trim() || undefined;
   const password = settings.PANORAMA_PASSWORD || undefined;
@@ -340,7 +358,7 @@ function loadPanorama(settings: Settings, problems: string[]): PanoramaConfig {
   registerSecret(apiKey);
   registerSecret(password);
   return {
-    url: url.replace(/\/+$/, ''),
+    url,
     ...(apiKey ? { apiKey } : {}),
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
@@ -575,6 +593,8 @@ export function loadConfig(settings: Settings): AppConfig {
   if (armProblem) problems.push(armProblem);
   const maxTagsPerIp = tagBudgetSetting(settings, problems);
   const removalRules = loadRemovalRules(settings, problems);
+  const panoramaPermitSecondsValue = panoramaPermitSeconds(settings, panorama.timeoutMs, problems);
+  problems.push(...checkProxySettings(settings));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     storage,
@@ -586,5 +606,6 @@ export function loadConfig(settings: Settings): AppConfig {
     armEndpoint,
     maxTagsPerIp,
     ...removalRules,
+    panoramaPermitSeconds: panoramaPermitSecondsValue,
   };
 }

@@ -6,10 +6,18 @@ export interface IpTagEntry {
   tags: readonly string[];
 }
 
-/** Where a call goes: Panorama itself (no target) or a managed firewall by serial. */
+/**
+ * Where a call goes: Panorama itself (no target) or a managed firewall by serial, in one of its
+ * virtual systems. `targetOptions` in `shared/pipeline/pushTagDeltas.ts` maps a target id to it.
+ */
 export interface TargetOptions {
   /** Serial of a managed firewall (`target=<serial>`); absent = Panorama itself. */
   target?: string;
+  /**
+   * `vsys=` of the call. With `target`: the firewall's vsys, absent = its default (no `vsys` sent).
+   * Without `target`: absent = `PANORAMA_VSYS` (`PanoramaConfig.vsys`), for Panorama itself only.
+   */
+  vsys?: string;
 }
 
 /** A per-entry failure reported by the device (not "already exists" / "does not exist"). */
@@ -34,9 +42,19 @@ export interface UidResult {
 /** A firewall of a device group as `show devicegroups` reports it. */
 export interface ManagedFirewall {
   serial: string;
+  /** The device group that holds the firewall (the configured one, or one of its descendants). */
   deviceGroup: string;
   connected: boolean;
   hostname?: string;
+  /** `<multi-vsys>yes</multi-vsys>`: the firewall runs several virtual systems. */
+  multiVsys?: boolean;
+  /**
+   * The vsys of the firewall that belong to `deviceGroup` (`<vsys><entry name="vsys2"/>…`), sorted.
+   * Empty or absent: the firewall's default vsys (a single-vsys firewall lists none).
+   */
+  vsys?: readonly string[];
+  /** The configured notify device group the firewall was resolved through (`deviceGroup` or an ancestor). */
+  notifyGroup?: string;
 }
 
 /**
@@ -53,6 +71,9 @@ export interface PanoramaApi {
    * with one of them (and drops IPs left without tags).
    */
   listRegisteredIps(options?: TargetOptions & { tagPrefixes?: readonly string[] }): Promise<IpTagMap>;
-  /** Lists the firewalls of the named device groups with their connected state. */
+  /**
+   * Lists the firewalls of the named device groups and of all their descendants (`show dg-hierarchy`)
+   * with their connected state and vsys; each carries the configured group in `notifyGroup`.
+   */
   listDeviceGroupFirewalls(names: readonly string[]): Promise<ManagedFirewall[]>;
 }

@@ -1,15 +1,16 @@
-import http from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
+import type http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { PanoramaConfig } from '../config/loadConfig.js';
-import { checkServiceUrl } from '../config/loadConfig.js';
+import { parsePanoramaUrls } from '../config/panoramaUrls.js';
 import { ConfigError, FailureKind, PanoramaAuthError, PanoramaError } from '../errors.js';
 import { type Logger, registerSecret, silentLogger } from '../logger.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
 import { encodeForm, planUidRequests, type RegisterAttributes } from './buildUidMessages.js';
+import type { CallPermits } from './CallPermits.js';
+import { parseDeviceGroupHierarchy, SHOW_DG_HIERARCHY_COMMAND } from './deviceGroupHierarchy.js';
 import { parseDeviceGroups, SHOW_DEVICEGROUPS_COMMAND, selectDeviceGroups } from './deviceGroups.js';
+import { type PeerObservation, parseHaState, SHOW_HA_STATE_COMMAND } from './haState.js';
 import type {
   EntryFailure,
   IpTagEntry,
@@ -18,8 +19,10 @@ import type {
   TargetOptions,
   UidResult,
 } from './PanoramaApi.js';
+import { PanoramaPeers } from './PanoramaPeers.js';
 import { type CallContext, errorFromResponse, errorFromTransport, isAuthFailure } from './panoramaErrors.js';
 import { isIdempotentEntryMessage, type PanResponse, parsePanResponse } from './parsePanResponse.js';
+import { createEndpointAgent } from './proxyAgent.js';
 import {
   parseRegisteredIpPage,
   REGISTERED_IP_PAGE_SIZE,
@@ -34,20 +37,35 @@ export interface PanoramaClientOptions {
    * request limit whichever way "MB" is read, with room for headers.
    */
   maxRequestBytes?: number;
+  /**
+   * HA pair only: how long a known active peer is trusted before both peers are asked their HA
+   * state again (default 30,000 ms; they are also asked after every failed call).
+   */
+  haRecheckMs?: number;
+  /**
+   * Held around every call (each chunk and page, with its keygen, re-key retry or HA failover, which
+   * run one after another; an HA state question goes to both peers at once, one HTTP call each), e.g.
+   * the limit shared by every instance (`SharedCallLimit`); absent = only the per-device limit.
+   */
+  permits?: CallPermits;
 }
 
-/** Options of a register/unregister call. */
-export interface UidCallOptions extends TargetOptions, RegisterAttributes {
-  /** `vsys=` of the call; default `PanoramaConfig.vsys` (absent = omitted). */
-  vsys?: string;
+/** What one peer of the configured Panorama(s) says about its HA state (`status`). */
+export interface PanoramaPeerStatus extends PeerObservation {
+  url: string;
+  /** Whether the client sends its calls to this peer now. */
+  inUse: boolean;
+  /** Through which proxy the peer is reached (scheme, host and port only). */
+  proxy?: string;
 }
+
+/** Options of a register/unregister call (`vsys`: see {@link TargetOptions}). */
+export interface UidCallOptions extends TargetOptions, RegisterAttributes {}
 
 /** Options of {@link PanoramaClient.listRegisteredIps}. */
 export interface ListRegisteredIpsOptions extends TargetOptions {
   /** Keep only tags starting with one of these (IPs left without tags are dropped). */
   tagPrefixes?: readonly string[];
-  /** `vsys=` of the call; default `PanoramaConfig.vsys`. */
-  vsys?: string;
 }
 
 interface HttpAnswer {
@@ -58,6 +76,16 @@ interface HttpAnswer {
 interface KeyState {
   promise: Promise<string>;
   value?: string;
+  /** The peer the key was generated on. */
+  peer: Endpoint;
+}
+
+/** One Panorama peer: its base URL and the HTTP client bound to it. */
+interface Endpoint {
+  url: string;
+  http: AxiosInstance;
+  agent: http.Agent;
+  proxy?: string;
 }
 
 /** Default {@link PanoramaClientOptions.maxRequestBytes}. */
@@ -74,6 +102,10 @@ const PANORAMA_LIMIT_KEY = '\u0000panorama';
  * - Register/unregister changes are cut into messages of at most `chunkSize` IPs and
  *   `maxRequestBytes` bytes; at most `concurrency` calls run at once per device (Panorama, or each
  *   target firewall).
+ * - `PANORAMA_URL` may name the two peers of a Panorama HA pair: every call goes to the active peer,
+ *   and the client fails over when it is unreachable or reports itself passive (`PanoramaPeers.ts`).
+ * - TLS is always verified (system roots plus `PANORAMA_CA_CERT`), also through an `HTTPS_PROXY`
+ *   tunnel (`proxyAgent.ts`; `NO_PROXY` bypasses it).
  * - Every body is parsed whatever the HTTP status. Outcomes:
  *
  * | answer                                                        | result                                   |
@@ -92,15 +124,15 @@ const PANORAMA_LIMIT_KEY = '\u0000panorama';
 export class PanoramaClient implements PanoramaApi {
   readonly #config: PanoramaConfig;
   readonly #logger: Logger;
-  readonly #http: AxiosInstance;
-  readonly #agent: http.Agent;
+  readonly #peers: PanoramaPeers<Endpoint>;
   readonly #maxRequestBytes: number;
+  readonly #permits: CallPermits | undefined;
   readonly #limits = new Map<string, LimitFunction>();
   #key: KeyState | undefined;
 
   constructor(config: PanoramaConfig, options: PanoramaClientOptions = {}) {
-    const problem = checkServiceUrl('PANORAMA_URL', config.url);
-    if (problem) throw new ConfigError([problem]);
+    const { urls, problems } = parsePanoramaUrls(config.url);
+    if (problems.length > 0) throw new ConfigError(problems);
     if (!config.apiKey && !(config.username && config.password)) {
       throw new ConfigError([
         'PANORAMA_API_KEY: missing; set it, or both PANORAMA_USERNAME and PANORAMA_PASSWORD',
@@ -111,25 +143,35 @@ export class PanoramaClient implements PanoramaApi {
     this.#config = config;
     this.#logger = options.logger ?? silentLogger;
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-    const isHttps = new URL(config.url).protocol === 'https:';
-    this.#agent = isHttps
-      ? new https.Agent({
-          keepAlive: true,
-          rejectUnauthorized: true,
-          ...(config.caCert ? { ca: [...tls.rootCertificates, config.caCert] } : {}),
-        })
-      : new http.Agent({ keepAlive: true });
-    this.#http = axios.create({
-      baseURL: `${config.url.replace(/\/+$/, '')}/api/`,
-      timeout: config.timeoutMs,
-      ...(isHttps ? { httpsAgent: this.#agent } : { httpAgent: this.#agent }),
-      proxy: false,
-      maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      validateStatus: () => true,
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/xml' },
+    this.#permits = options.permits;
+    this.#peers = new PanoramaPeers({
+      peers: urls.map((url) => this.#endpoint(url)),
+      urlOf: (peer) => peer.url,
+      probe: (peer) => this.#probe(peer),
+      logger: this.#logger,
+      ...(options.haRecheckMs === undefined ? {} : { recheckMs: options.haRecheckMs }),
     });
+  }
+
+  /** True when `PANORAMA_URL` names the two peers of an HA pair. */
+  get isHaPair(): boolean {
+    return this.#peers.isPair;
+  }
+
+  /**
+   * Asks each configured peer `show high-availability state` now and says which one the client
+   * uses. One URL: its answer (`standalone` when HA is off). For `status`: the CLI is another
+   * process than the functions, so it asks Panorama rather than trusting a stored view.
+   */
+  async describePeers(): Promise<PanoramaPeerStatus[]> {
+    const observations = await this.#peers.observe();
+    const used = this.#peers.isPair ? this.#peers.active : this.#peers.peers[0];
+    return this.#peers.peers.map((peer, i) => ({
+      url: peer.url,
+      ...(observations[i] ?? { role: 'unreachable' }),
+      inUse: peer === used,
+      ...(peer.proxy ? { proxy: peer.proxy } : {}),
+    }));
   }
 
   /** Registers tags on IPs; "already exists" counts as success. See {@link updateTags}. */
@@ -155,7 +197,7 @@ export class PanoramaClient implements PanoramaApi {
     unregister: readonly IpTagEntry[],
     options: UidCallOptions = {},
   ): Promise<UidResult> {
-    const vsys = options.vsys ?? this.#config.vsys;
+    const vsys = this.#vsysOf(options);
     const formFields: Record<string, string> = {
       type: 'user-id',
       ...(vsys ? { vsys } : {}),
@@ -177,6 +219,7 @@ export class PanoramaClient implements PanoramaApi {
           operation:
             req.register.length > 0 ? (req.unregister.length > 0 ? 'update' : 'register') : 'unregister',
           ...(options.target ? { target: options.target } : {}),
+          ...(options.target && vsys ? { vsys } : {}),
         };
         const { response, attempts } = await this.#call(ctx, req.body, {
           entries: req.register.length + req.unregister.length,
@@ -206,6 +249,7 @@ export class PanoramaClient implements PanoramaApi {
     if (failures.length > 0) {
       this.#logger.warn('panorama rejected entries', {
         target: options.target ?? 'panorama',
+        vsys,
         failed: failures.length,
         first: failures[0]?.message,
       });
@@ -222,11 +266,12 @@ export class PanoramaClient implements PanoramaApi {
    *   ignores `start-point` (the same full page again).
    */
   async listRegisteredIps(options: ListRegisteredIpsOptions = {}): Promise<IpTagMap> {
-    const vsys = options.vsys ?? this.#config.vsys;
+    const vsys = this.#vsysOf(options);
     const prefixes = options.tagPrefixes;
     const ctx: CallContext = {
       operation: 'show registered-ip',
       ...(options.target ? { target: options.target } : {}),
+      ...(options.target && vsys ? { vsys } : {}),
     };
     const tagsByIp = new Map<string, Set<string>>();
     let firstIp: string | undefined;
@@ -267,21 +312,63 @@ export class PanoramaClient implements PanoramaApi {
   }
 
   /**
-   * Lists the firewalls of the named device groups (`show devicegroups` on Panorama) with their
-   * connected state, in the order of `names`. A group without firewalls contributes nothing.
+   * Lists the firewalls of the named device groups and of their descendants (`show devicegroups`
+   * and `show dg-hierarchy` on Panorama) with their connected state and vsys, in the order of
+   * `names`. A group without firewalls (nor descendants with some) contributes nothing.
    *
    * @throws {PanoramaError} permanent naming every group that does not exist on Panorama.
    */
   async listDeviceGroupFirewalls(names: readonly string[]): Promise<ManagedFirewall[]> {
     if (names.length === 0) return [];
-    const body = encodeForm({ type: 'op', cmd: SHOW_DEVICEGROUPS_COMMAND });
-    const { response } = await this.#call({ operation: 'show devicegroups' }, body, {});
-    return selectDeviceGroups(parseDeviceGroups(response), names);
+    const op = (operation: string, cmd: string) =>
+      this.#call({ operation }, encodeForm({ type: 'op', cmd }), {}).then((r) => r.response);
+    const [groups, hierarchy] = await Promise.all([
+      op('show devicegroups', SHOW_DEVICEGROUPS_COMMAND),
+      op('show dg-hierarchy', SHOW_DG_HIERARCHY_COMMAND),
+    ]);
+    return selectDeviceGroups(parseDeviceGroups(groups), names, parseDeviceGroupHierarchy(hierarchy));
+  }
+
+  /** `vsys=` of a call: the firewall's (absent = its default) or, for Panorama itself, `PANORAMA_VSYS`. */
+  #vsysOf(options: TargetOptions): string | undefined {
+    return options.target ? options.vsys : (options.vsys ?? this.#config.vsys);
   }
 
   /** Closes idle keep-alive connections. The client stays usable (new connections are opened). */
   close(): void {
-    this.#agent.destroy();
+    for (const peer of this.#peers.peers) peer.agent.destroy();
+  }
+
+  /**
+   * The HTTP client of one peer: `POST /api/` form bodies, every status parsed, no redirects; its
+   * agent verifies TLS and goes through `HTTPS_PROXY` unless `NO_PROXY` matches (`proxyAgent.ts`).
+   */
+  #endpoint(url: string): Endpoint {
+    const { agent, proxy } = createEndpointAgent(url, this.#config.caCert);
+    const http = axios.create({
+      baseURL: `${url}/api/`,
+      timeout: this.#config.timeoutMs,
+      ...(url.startsWith('https:') ? { httpsAgent: agent } : { httpAgent: agent }),
+      proxy: false,
+      maxRedirects: 0,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/xml' },
+    });
+    if (proxy) this.#logger.debug('panorama through proxy', { peer: url, proxy });
+    return { url, http, agent, ...(proxy ? { proxy } : {}) };
+  }
+
+  /** One peer's HA state; a failure of the question makes it `unreachable` (never throws). */
+  async #probe(peer: Endpoint): Promise<PeerObservation> {
+    const body = encodeForm({ type: 'op', cmd: SHOW_HA_STATE_COMMAND });
+    try {
+      const { response } = await this.#attempt(peer, { operation: 'show high-availability state' }, body, {});
+      return parseHaState(response);
+    } catch (err) {
+      return { role: 'unreachable', reason: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   #limitFor(target: string | undefined): LimitFunction {
@@ -299,32 +386,42 @@ export class PanoramaClient implements PanoramaApi {
     body: string,
     log: { entries?: number; chunk?: string; acceptUidErrors?: boolean },
   ): Promise<{ response: PanResponse; attempts: number }> {
-    return this.#limitFor(ctx.target)(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const key = await this.#apiKey();
-        const answer = await this.#send(ctx, body, key, log);
-        const response = parsePanResponse(answer.body);
-        if (isAuthFailure(answer.status, response) && attempt === 1 && this.#canRekey()) {
-          this.#forgetKey(key);
-          continue;
-        }
-        if (
-          log.acceptUidErrors &&
-          response?.status === 'error' &&
-          response.uidEntries.length > 0 &&
-          !isAuthFailure(answer.status, response)
-        ) {
-          return { response, attempts: attempt };
-        }
-        const error = errorFromResponse(answer.status, response, ctx);
-        if (error) throw error;
-        if (!response) throw new PanoramaError('unreachable: success without a body', { kind: 'permanent' });
+    const run = () => this.#peers.run((peer) => this.#attempt(peer, ctx, body, log));
+    return this.#limitFor(ctx.target)(() => (this.#permits ? this.#permits.withPermit(run) : run()));
+  }
+
+  /** One call on one peer: re-keys once when the device refuses a generated key. */
+  async #attempt(
+    peer: Endpoint,
+    ctx: CallContext,
+    body: string,
+    log: { entries?: number; chunk?: string; acceptUidErrors?: boolean },
+  ): Promise<{ response: PanResponse; attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const key = await this.#apiKey(peer);
+      const answer = await this.#send(peer, ctx, body, key, log);
+      const response = parsePanResponse(answer.body);
+      if (isAuthFailure(answer.status, response) && attempt === 1 && this.#canRekey()) {
+        this.#forgetKey(key);
+        continue;
+      }
+      if (
+        log.acceptUidErrors &&
+        response?.status === 'error' &&
+        response.uidEntries.length > 0 &&
+        !isAuthFailure(answer.status, response)
+      ) {
         return { response, attempts: attempt };
       }
-    });
+      const error = errorFromResponse(answer.status, response, ctx);
+      if (error) throw error;
+      if (!response) throw new PanoramaError('unreachable: success without a body', { kind: 'permanent' });
+      return { response, attempts: attempt };
+    }
   }
 
   async #send(
+    peer: Endpoint,
     ctx: CallContext,
     body: string,
     key: string | undefined,
@@ -337,9 +434,10 @@ export class PanoramaClient implements PanoramaApi {
       entries: log.entries,
       chunk: log.chunk,
       bytes: Buffer.byteLength(body),
+      ...(this.#peers.isPair ? { peer: peer.url } : {}),
     };
     try {
-      const res = await this.#http.post<string>('', body, {
+      const res = await peer.http.post<string>('', body, {
         headers: key ? { 'X-PAN-KEY': key } : {},
         signal: AbortSignal.timeout(this.#config.timeoutMs),
       });
@@ -366,11 +464,26 @@ export class PanoramaClient implements PanoramaApi {
     return !this.#config.apiKey;
   }
 
-  #apiKey(): Promise<string> {
-    if (this.#config.apiKey) return Promise.resolve(this.#config.apiKey);
+  /**
+   * The API key: the configured one, or one generated once (on the peer that first needs it).
+   * When generating it on another peer failed, it is generated on this one.
+   */
+  async #apiKey(peer: Endpoint): Promise<string> {
+    if (this.#config.apiKey) return this.#config.apiKey;
+    const state = this.#key;
+    try {
+      return await this.#keyFrom(peer);
+    } catch (err) {
+      if (!state || state.peer === peer || this.#key) throw err;
+      return this.#keyFrom(peer);
+    }
+  }
+
+  #keyFrom(peer: Endpoint): Promise<string> {
     if (!this.#key) {
       const state: KeyState = {
-        promise: this.#keygen().then(
+        peer,
+        promise: this.#keygen(peer).then(
           (key) => {
             state.value = key;
             return key;
@@ -390,11 +503,11 @@ export class PanoramaClient implements PanoramaApi {
     if (this.#key?.value === rejected) this.#key = undefined;
   }
 
-  async #keygen(): Promise<string> {
+  async #keygen(peer: Endpoint): Promise<string> {
     const { username, password } = this.#config;
     const ctx: CallContext = { operation: 'keygen' };
     const body = encodeForm({ type: 'keygen', user: username ?? '', password: password ?? '' });
-    const answer = await this.#send(ctx, body, undefined, {});
+    const answer = await this.#send(peer, ctx, body, undefined, {});
     const response = parsePanResponse(answer.body);
     if (isAuthFailure(answer.status, response)) {
       throw new PanoramaAuthError(

@@ -16,6 +16,8 @@ export interface CallContext {
   operation: string;
   /** `target=<serial>` of the call, when routed to a managed firewall. */
   target?: string;
+  /** `vsys=` of a call routed to a managed firewall, when one was sent. */
+  vsys?: string;
 }
 
 /**
@@ -33,11 +35,17 @@ export const NOT_CONNECTED_PATTERN = /\bnot connected\b|\bdisconnected\b/i;
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED', 'ESOCKETTIMEDOUT']);
 
 function where(ctx: CallContext): string {
-  return ctx.target ? `${ctx.operation} on firewall ${ctx.target}` : `${ctx.operation} on Panorama`;
+  if (!ctx.target) return `${ctx.operation} on Panorama`;
+  return `${ctx.operation} on firewall ${ctx.target}${ctx.vsys ? ` ${ctx.vsys}` : ''}`;
 }
 
 function details(ctx: CallContext, extra: Record<string, unknown>): Record<string, unknown> {
-  return { operation: ctx.operation, ...(ctx.target ? { target: ctx.target } : {}), ...extra };
+  return {
+    operation: ctx.operation,
+    ...(ctx.target ? { target: ctx.target } : {}),
+    ...(ctx.vsys ? { vsys: ctx.vsys } : {}),
+    ...extra,
+  };
 }
 
 /** True when a response means the key or credentials were refused (HTTP 403 or body code 403). */

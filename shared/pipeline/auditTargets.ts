@@ -8,11 +8,15 @@ import { isOwnedBy, OWNED_TAG_PREFIXES } from '../tags/tagGrammar.js';
 import { hasCommittedState, isLeased, planRetirement } from './clusterHead.js';
 import type { PipelineDeps } from './PipelineDeps.js';
 import { targetOptions } from './pushTagDeltas.js';
-import { resolveTargets } from './resolveTargets.js';
+import { resolveTargets, type TargetInfo, targetStatusFields } from './resolveTargets.js';
 
 /** What the audit did on one target. */
 export interface AuditOutcome {
   target: string;
+  /** The firewall's hostname, device group and vsys, when the target's device groups were read. */
+  hostname?: string;
+  deviceGroup?: string;
+  vsys?: string;
   status: 'audited' | 'skipped-recent' | 'disconnected' | 'failed';
   clusters: string[];
   /** Clusters that no longer use this target: their owned tags were removed from it. */
@@ -52,6 +56,8 @@ interface AuditPlan {
   /** Lower-case names of the clusters whose owned tags the audit may correct. */
   managed: Set<string>;
   heads: Map<string, ClusterHead>;
+  /** Hostname, device group and vsys of the firewall targets resolved now. */
+  info: Map<string, TargetInfo>;
 }
 
 function addTo(m: Map<string, Set<string>>, target: string, cluster: string): void {
@@ -86,7 +92,7 @@ export async function auditTargets(deps: PipelineDeps, options: AuditOptions = {
   const recent = new Map((await deps.targetStatus.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
   for (const [target, clusters] of plan.disconnected) {
     if (plan.byTarget.has(target) || plan.leftBy.has(target) || !wanted(clusters)) continue;
-    outcomes.push(outcomeOf(target, 'disconnected', [...clusters]));
+    outcomes.push({ ...outcomeOf(target, 'disconnected', [...clusters]), ...infoFields(plan, target) });
   }
   const targets = [...new Set([...plan.byTarget.keys(), ...plan.leftBy.keys()])].sort();
   for (const target of targets) {
@@ -139,6 +145,7 @@ async function planAudit(deps: PipelineDeps, dryRun: boolean): Promise<AuditPlan
     disconnected: new Map(),
     managed: new Set(audited.map((h) => h.cluster.toLowerCase())),
     heads: new Map(audited.map((h) => [h.cluster.toLowerCase(), h])),
+    info: new Map(),
   };
   for (const head of audited) {
     const config = inDirectory.get(head.cluster.toLowerCase());
@@ -147,6 +154,9 @@ async function planAudit(deps: PipelineDeps, dryRun: boolean): Promise<AuditPlan
     for (const target of targets) addTo(plan.byTarget, target, head.cluster);
     for (const target of resolved?.disconnected ?? []) addTo(plan.disconnected, target, head.cluster);
     if (!resolved) continue;
+    for (const [target, info] of resolved.info) plan.info.set(target, info);
+    for (const problem of resolved.problems)
+      deps.logger.error(`audit: targets: ${problem}`, { cluster: head.cluster });
     const retirement = planRetirement(head, resolved);
     if (retirement.held) {
       deps.logger.error(`audit: target removal held: ${retirement.held}`, {
@@ -155,7 +165,7 @@ async function planAudit(deps: PipelineDeps, dryRun: boolean): Promise<AuditPlan
       });
     }
     for (const target of retirement.retiring) addTo(plan.leftBy, target, head.cluster);
-    if (!dryRun) await recordRetiring(deps, head, retirement.retiring);
+    if (!dryRun) await recordResolution(deps, head, retirement.retiring, resolved.problems);
   }
   return plan;
 }
@@ -183,9 +193,13 @@ interface AuditJob {
 /** Audits one target: reads it back, then corrects the owned tags that differ from the state. */
 async function auditTarget(deps: PipelineDeps, plan: AuditPlan, job: AuditJob): Promise<AuditOutcome> {
   const { target, clusters, leftBy } = job;
-  const log = withFields(deps.logger, { target, clusters: clusters.join(',') });
+  const log = withFields(deps.logger, { target, ...infoFields(plan, target), clusters: clusters.join(',') });
   const started = Date.now();
-  const base = { ...outcomeOf(target, 'audited', clusters), ...(leftBy.length ? { leftBy } : {}) };
+  const base = {
+    ...outcomeOf(target, 'audited', clusters),
+    ...infoFields(plan, target),
+    ...(leftBy.length ? { leftBy } : {}),
+  };
   try {
     const opts = targetOptions(target);
     const device = await deps.panorama.listRegisteredIps({ ...opts, tagPrefixes: OWNED_TAG_PREFIXES });
@@ -216,6 +230,7 @@ async function auditTarget(deps: PipelineDeps, plan: AuditPlan, job: AuditJob): 
     if (!job.dryRun)
       await deps.targetStatus.recordAudit({
         target,
+        ...infoFields(plan, target),
         lastError: error,
         lastErrorAt: deps.now().toISOString(),
       });
@@ -230,8 +245,10 @@ function pairsOf(register: readonly IpTagEntry[], unregister: readonly IpTagEntr
 
 async function recordAudited(deps: PipelineDeps, outcome: AuditOutcome): Promise<void> {
   const at = deps.now().toISOString();
+  const { hostname, deviceGroup, vsys } = outcome;
   await deps.targetStatus.recordAudit({
     target: outcome.target,
+    ...{ hostname, deviceGroup, vsys },
     lastAuditAt: at,
     registered: outcome.registered,
     unregistered: outcome.unregistered,
@@ -311,10 +328,29 @@ async function updateIdleHead(deps: PipelineDeps, head: ClusterHead, next: Clust
   }
 }
 
-/** Records which targets a cluster is leaving, so that `status` shows them until they are clean. */
-async function recordRetiring(deps: PipelineDeps, head: ClusterHead, retiring: string[]): Promise<void> {
-  if (retiring.join(',') === [...head.retiringTargets].sort().join(',')) return;
-  await updateIdleHead(deps, head, { ...head, retiringTargets: retiring });
+/**
+ * Records which targets a cluster is leaving, so that `status` shows them until they are clean, and
+ * what is wrong with its targets now (a device group resolving to no firewall).
+ */
+async function recordResolution(
+  deps: PipelineDeps,
+  head: ClusterHead,
+  retiring: string[],
+  problems: readonly string[],
+): Promise<void> {
+  const targetProblems = problems.join('\n');
+  const sameRetiring = retiring.join(',') === [...head.retiringTargets].sort().join(',');
+  if (sameRetiring && targetProblems === (head.targetProblems ?? '')) return;
+  await updateIdleHead(deps, head, { ...head, retiringTargets: retiring, targetProblems });
+}
+
+/** The hostname, device group and vsys of a target, as resolved by this audit. */
+function infoFields(
+  plan: AuditPlan,
+  target: string,
+): Pick<AuditOutcome, 'hostname' | 'deviceGroup' | 'vsys'> {
+  const info = plan.info.get(target);
+  return info ? targetStatusFields(info) : {};
 }
 
 /** After its owned tags are gone from a target the cluster left, the head forgets the target. */

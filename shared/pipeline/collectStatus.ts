@@ -1,3 +1,4 @@
+import { describeTarget } from '../panorama/targetId.js';
 import { decodeMessage, type PipelineQueues } from '../queues/PipelineQueues.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
@@ -16,6 +17,8 @@ export interface ClusterStatus {
   ipsOverBudget: number;
   /** What the last recompute found doubtful (a Service tag of several namespaces, a selector matching nothing). */
   policyWarnings: string[];
+  /** What is wrong with the cluster's targets, one line each (a device group resolving to no firewall). */
+  targetProblems: string[];
   lastRecomputeAt?: string;
   lastRecomputeResult?: string;
   lastError?: string;
@@ -103,6 +106,7 @@ export async function collectStatus(deps: {
       heldRemovals: head?.heldRemovals ?? 0,
       ipsOverBudget: head?.ipsOverBudget ?? 0,
       policyWarnings: head?.policyWarnings ? head.policyWarnings.split('\n') : [],
+      targetProblems: head?.targetProblems ? head.targetProblems.split('\n') : [],
       ...(head?.lastRecomputeAt ? { lastRecomputeAt: head.lastRecomputeAt } : {}),
       ...(head?.lastRecomputeResult ? { lastRecomputeResult: head.lastRecomputeResult } : {}),
       ...(head?.lastError ? { lastError: head.lastError } : {}),
@@ -116,6 +120,11 @@ export async function collectStatus(deps: {
     };
   });
   return { generatedAt: deps.now().toISOString(), clusters, audits, queues, poisonedSample, pendingSample };
+}
+
+/** A target for people: hostname and serial (and vsys), with its device group when known. */
+function targetLabel(t: { target: string; hostname?: string; deviceGroup?: string }): string {
+  return `${describeTarget(t.target, t.hostname)}${t.deviceGroup ? `, device group ${t.deviceGroup}` : ''}`;
 }
 
 /** Renders a status report for a terminal. */
@@ -138,6 +147,7 @@ export function formatStatus(report: StatusReport): string {
       `cluster ${c.cluster}${c.monitored ? '' : ' (not monitored)'}: generation ${c.generation}, ${c.ipCount} IPs, ${c.tagCount} tags, ${state}${c.lastRecomputeAt ? ` at ${c.lastRecomputeAt}` : ''}`,
     );
     if (c.lastError) lines.push(`  last error: ${c.lastError}${c.lastErrorAt ? ` (${c.lastErrorAt})` : ''}`);
+    for (const p of c.targetProblems) lines.push(`  ERROR: ${p}`);
     for (const w of c.policyWarnings) lines.push(`  warning: ${w}`);
     if (c.ipsOverBudget > 0)
       lines.push(
@@ -150,7 +160,7 @@ export function formatStatus(report: StatusReport): string {
         ? `last push ${t.lastPushAt} (generation ${t.lastPushGeneration ?? '?'}, +${t.registered ?? 0}/-${t.unregistered ?? 0})`
         : 'no successful push yet';
       lines.push(
-        `  target ${t.target}: ${push}${t.disconnected ? ', DISCONNECTED' : ''}${t.pending ? `, ${t.pending} pending` : ''}${t.poisoned ? `, ${t.poisoned} poisoned` : ''}`,
+        `  target ${targetLabel(t)}: ${push}${t.disconnected ? ', DISCONNECTED' : ''}${t.pending ? `, ${t.pending} pending` : ''}${t.poisoned ? `, ${t.poisoned} poisoned` : ''}`,
       );
       if (t.lastError)
         lines.push(`    last error: ${t.lastError}${t.lastErrorAt ? ` (${t.lastErrorAt})` : ''}`);
@@ -160,7 +170,7 @@ export function formatStatus(report: StatusReport): string {
     lines.push('', 'audits:');
     for (const a of report.audits) {
       lines.push(
-        `  ${a.target}: last audit ${a.lastAuditAt ?? 'never'} (+${a.registered ?? 0}/-${a.unregistered ?? 0})${a.lastError ? `, last error: ${a.lastError}` : ''}`,
+        `  ${targetLabel(a)}: last audit ${a.lastAuditAt ?? 'never'} (+${a.registered ?? 0}/-${a.unregistered ?? 0})${a.lastError ? `, last error: ${a.lastError}` : ''}`,
       );
     }
   }

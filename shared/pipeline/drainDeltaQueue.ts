@@ -1,6 +1,7 @@
 import { sleep } from '../backoff.js';
 import { describeError, InputError } from '../errors.js';
 import { messageDisposition } from '../queues/messageDisposition.js';
+import { messageFields } from '../queues/messageFields.js';
 import { decodeMessage } from '../queues/PipelineQueues.js';
 import { runQueueStep } from '../queues/QueueStep.js';
 import { DELTA_QUEUE, poisonQueueName } from '../queues/queueNames.js';
@@ -51,7 +52,8 @@ export async function drainDeltaQueue(
           await deps.queues.sendText(poison, m.messageText);
           await deps.queues.delete(DELTA_QUEUE, m);
           result.poisoned++;
-          deps.logger.error('delta message moved to the poison queue', {
+          deps.logger.error('delta message moved to the poison queue; "replay-poison" brings it back', {
+            ...messageFields(m.messageText),
             dequeueCount: m.dequeueCount,
             error: describeError(err),
           });

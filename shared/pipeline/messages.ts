@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { TagDelta } from '../diff/TagDelta.js';
 import { InputError } from '../errors.js';
+import { parseTargetId } from '../panorama/targetId.js';
 import { encodeMessage } from '../queues/PipelineQueues.js';
 import { normalizeIp } from '../tags/normalizeIp.js';
 import { ownerClusterOfTag } from '../tags/tagGrammar.js';
@@ -28,7 +29,14 @@ const deltaSchema = z
   .object({
     v: z.literal(1),
     cluster: z.string().min(1).max(63),
-    target: z.string().min(1).max(64),
+    /** `panorama`, a firewall serial, or `<serial>:<vsys>` (`shared/panorama/targetId.ts`). */
+    target: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((t) => parseTargetId(t) !== undefined, {
+        message: 'expected "panorama", a firewall serial (digits) or "<serial>:vsys<N>"',
+      }),
     generation: z.number().int().nonnegative(),
     /** How often the message was put back because its generation was not committed yet. */
     deferrals: z.number().int().nonnegative().optional(),

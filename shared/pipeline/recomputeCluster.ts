@@ -18,7 +18,12 @@ import { chunkDeltaMessages, type RecomputeMessage, toWireDeltaMessage } from '.
 import type { PipelineDeps, RecomputePhase } from './PipelineDeps.js';
 import { planRecompute, type RecomputePlan, type RemovalRules } from './planRecompute.js';
 import { countPairs, type RemovalVerdict } from './removalGuard.js';
-import { resolveTargets } from './resolveTargets.js';
+import {
+  type ClusterTargets,
+  resolveTargets,
+  type TargetInfo,
+  targetStatusFields,
+} from './resolveTargets.js';
 
 /** What a recompute did (`busy`: `requeueAfter` brings the request back with a delay). */
 export interface RecomputeOutcome extends StepOutcome {
@@ -36,6 +41,13 @@ export interface RecomputeOutcome extends StepOutcome {
   /** The removal guard held this recompute's removals (`status` `held`; with `dryRun`: it would). */
   held?: RemovalVerdict;
   error?: string;
+  /** Hostname, device group and vsys of each firewall target (when the targets were resolved). */
+  targetInfo?: Record<string, TargetInfo>;
+  /**
+   * What is wrong with the cluster's targets (a device group resolving to no firewall), from this
+   * recompute's resolution or, when it resolved none, the last one recorded on the head.
+   */
+  targetProblems?: string[];
 }
 
 /** An outcome that changed nothing (skipped, busy, or failed before anything was committed). */
@@ -208,15 +220,14 @@ async function dryRun(
     removalRules(deps, await deps.clusterState.getHead(clusterName), deleted, allowRemovals),
   );
   // The device groups are resolved as the real run does, so an unknown one fails here too.
-  const { targets, disconnected } = known
-    ? await resolveTargets(known, deps.panorama)
-    : { targets: [], disconnected: [] };
+  const resolved = known ? await resolveTargets(known, deps.panorama) : undefined;
   return {
     ...summarize(clusterName, plan.send, plan.desired),
     deltas: plan.send,
     status: plan.hold ? 'held' : plan.deltas.length ? 'changed' : 'unchanged',
-    targets,
-    disconnected,
+    targets: resolved?.targets ?? [],
+    disconnected: resolved?.disconnected ?? [],
+    ...(resolved ? targetFields(resolved) : {}),
     ...(plan.hold ? { held: plan.hold } : {}),
   };
 }
@@ -283,11 +294,13 @@ async function commitUnchanged(
     ips: desired.size,
     durationMs: Date.now() - run.started,
   });
+  const problems = run.lease.head.targetProblems;
   return {
     ...summarize(run.clusterName, [], desired),
     status: hold ? 'held' : run.deleted ? 'deleted' : 'unchanged',
     generation,
     ...(hold ? { held: hold } : {}),
+    ...(problems ? { targetProblems: problems.split('\n') } : {}),
   };
 }
 
@@ -299,27 +312,31 @@ async function commitChanged(
 ): Promise<RecomputeOutcome> {
   const { deps, lease, known, log } = run;
   const { desired, deltas, hold } = plan;
-  const { targets, disconnected } = await targetsOf(run);
+  const resolved = await targetsOf(run);
+  const { targets, disconnected } = resolved;
   const retirement = planRetirement(lease.head, { targets, disconnected });
   if (retirement.held)
     log.error(`target removal held: ${retirement.held}`, { deviceGroups: known?.deviceGroups });
+  for (const problem of resolved.problems)
+    log.error(`targets: ${problem}`, { deviceGroups: known?.deviceGroups });
   enter(run, 'announce');
   const announced = await deps.clusterState.replaceHead({ ...lease.head, pendingGeneration: generation });
   enter(run, 'enqueue');
   const messages = await enqueueDeltas(run, plan.send, targets, generation);
-  await recordDisconnected(run, disconnected);
+  await recordTargets(run, resolved);
   run.checkDeadline();
   enter(run, 'write-rows');
   await writeRows(run, deltas, desired, generation);
   await commit(run, announced, {
     ...{ generation, desired, targets, retiring: retirement.retiring },
-    ...{ hold, found: plan },
+    ...{ hold, found: plan, targetProblems: resolved.problems },
   });
   deps.queues.notify(DELTA_QUEUE);
   const outcome: RecomputeOutcome = {
     ...summarize(run.clusterName, plan.send, desired),
     status: hold ? 'held' : run.deleted ? 'deleted' : 'changed',
     ...{ generation, messages, targets, disconnected },
+    ...targetFields(resolved),
     ...(hold ? { held: hold } : {}),
   };
   log.info('recompute done', {
@@ -336,10 +353,19 @@ function enter(run: LeasedRun, phase: RecomputePhase): void {
   run.deps.onRecomputePhase?.(phase, run.clusterName);
 }
 
+/** The outcome fields of a resolution: target details and problems, when there are any. */
+function targetFields(resolved: ClusterTargets): Pick<RecomputeOutcome, 'targetInfo' | 'targetProblems'> {
+  return {
+    ...(resolved.info.size > 0 ? { targetInfo: Object.fromEntries(resolved.info) } : {}),
+    ...(resolved.problems.length > 0 ? { targetProblems: resolved.problems } : {}),
+  };
+}
+
 /** The cluster's targets: from its device groups, or (deleted and gone from the directory) the last ones. */
-async function targetsOf(run: LeasedRun): Promise<{ targets: string[]; disconnected: string[] }> {
+async function targetsOf(run: LeasedRun): Promise<ClusterTargets> {
   const { known, lease, deps, clusterName } = run;
-  if (!known && lease.head.targets.length > 0) return { targets: lease.head.targets, disconnected: [] };
+  if (!known && lease.head.targets.length > 0)
+    return { targets: lease.head.targets, disconnected: [], info: new Map(), problems: [] };
   const cluster: ClusterConfig = known ?? {
     name: clusterName,
     auth: { type: 'azureAd' },
@@ -373,14 +399,26 @@ async function enqueueDeltas(
   return messages;
 }
 
-async function recordDisconnected(run: LeasedRun, disconnected: readonly string[]): Promise<void> {
-  for (const serial of disconnected) {
+/**
+ * Records, per firewall target, its hostname, device group and vsys (what `status` shows), and
+ * marks disconnected firewalls (left to the audit).
+ */
+async function recordTargets(run: LeasedRun, resolved: ClusterTargets): Promise<void> {
+  const disconnected = new Set(resolved.disconnected);
+  for (const target of [...resolved.targets, ...resolved.disconnected]) {
+    const info = resolved.info.get(target);
+    if (!info && !disconnected.has(target)) continue;
     await run.deps.targetStatus.recordPush({
       cluster: run.clusterName,
-      target: serial,
-      disconnected: true,
-      lastError: 'firewall not connected to Panorama; the audit will repair it',
-      lastErrorAt: run.deps.now().toISOString(),
+      target,
+      ...(info ? targetStatusFields(info) : {}),
+      ...(disconnected.has(target)
+        ? {
+            disconnected: true,
+            lastError: 'firewall not connected to Panorama; the audit will repair it',
+            lastErrorAt: run.deps.now().toISOString(),
+          }
+        : {}),
     });
   }
 }
@@ -416,6 +454,8 @@ async function commit(
     retiring?: string[];
     hold?: RemovalVerdict | undefined;
     found: Omit<HarvestedTags, 'tags'>;
+    /** Problems of the targets resolved by this recompute; absent = keep the head's. */
+    targetProblems?: readonly string[];
   },
 ): Promise<void> {
   const { deps, deleted, request } = run;
@@ -439,6 +479,7 @@ async function commit(
     tagCount: countPairs(next.desired),
     ...(next.targets ? { targets: next.targets } : {}),
     ...(next.retiring ? { retiringTargets: next.retiring } : {}),
+    ...(next.targetProblems ? { targetProblems: next.targetProblems.join('\n') } : {}),
     syncedFrom: run.lease.head.lastRecomputeStartedAt ?? now,
     ...(writeEventAt ? { lastWriteEventAt: writeEventAt } : {}),
     deletedAt: deleted ? head.deletedAt || now : '',

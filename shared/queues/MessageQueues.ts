@@ -1,5 +1,6 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
-import { AzureError, classify, InputError } from '../errors.js';
+import { InputError } from '../errors.js';
+import { storageError } from '../state/storageError.js';
 import {
   encodeMessage,
   MAX_ENCODED_MESSAGE_BYTES,
@@ -37,10 +38,7 @@ export class MessageQueues implements PipelineQueues {
       try {
         await client.createIfNotExists();
       } catch (err) {
-        throw new AzureError(`Queue storage: cannot create queue ${name}`, {
-          kind: classify(err),
-          cause: err,
-        });
+        throw storageError('Queue storage', this.#service.url, `create queue ${name}`, err);
       }
       this.#created.add(name);
     }
@@ -74,7 +72,7 @@ export class MessageQueues implements PipelineQueues {
         ...(options.delaySeconds ? { visibilityTimeout: options.delaySeconds } : {}),
       });
     } catch (err) {
-      throw new AzureError(`Queue storage: cannot send to ${queueName}`, { kind: classify(err), cause: err });
+      throw storageError('Queue storage', this.#service.url, `send to ${queueName}`, err);
     }
     if (!options.quiet) this.notify(queueName);
   }

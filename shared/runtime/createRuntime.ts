@@ -9,7 +9,8 @@ import type { PipelineDeps } from '../pipeline/PipelineDeps.js';
 import { MessageQueues } from '../queues/MessageQueues.js';
 import { CLUSTER_STATE_TABLE, ClusterStateStore } from '../state/ClusterStateStore.js';
 import { TARGET_STATE_TABLE, TargetStatusStore } from '../state/TargetStatusStore.js';
-import { createStorageClients } from './storageClients.js';
+import { createCallPermits } from './createCallPermits.js';
+import { createStorageClients, type StorageClients } from './storageClients.js';
 
 /**
  * Lease length of a cluster recompute: longer than the function timeout in host.json (10 minutes),
@@ -55,7 +56,7 @@ export function createRuntime(
     clusterState: new ClusterStateStore(storage.table(CLUSTER_STATE_TABLE)),
     targetStatus: new TargetStatusStore(storage.table(TARGET_STATE_TABLE)),
     queues: new MessageQueues(storage.queueService, options.onEnqueue),
-    panorama: overrides.panorama ?? new PanoramaClient(config.panorama, { logger }),
+    panorama: overrides.panorama ?? panoramaClient(config, storage, logger),
     clusters: aks.clusters,
     services: aks.services,
     logger,
@@ -70,6 +71,12 @@ export function createRuntime(
     ...overrides,
   };
   return { config, deps };
+}
+
+/** The Panorama client of the app: every call holds a permit of the limit all instances share. */
+function panoramaClient(config: AppConfig, storage: StorageClients, logger: Logger): PanoramaClient {
+  const permits = createCallPermits(config, storage, logger);
+  return new PanoramaClient(config.panorama, { logger, ...(permits ? { permits } : {}) });
 }
 
 let shared: Runtime | undefined;

@@ -32,6 +32,12 @@ export interface ClusterHead {
    * several namespaces, a selector that matches nothing), one line each, at most 2,000 characters.
    */
   policyWarnings?: string;
+  /**
+   * What the last resolution of the cluster's targets found wrong, one line each (a notify device
+   * group that resolves to no firewall): set by a recompute that resolved its targets and by the
+   * audit, kept by a recompute that did not.
+   */
+  targetProblems?: string;
   /** Set when the cluster was deleted: its state is empty and all its tags were scheduled for removal. */
   deletedAt?: string;
   /** The targets the last recompute sent to (used when a deleted cluster is gone from the directory). */
@@ -66,6 +72,7 @@ export const OPTIONAL_HEAD_FIELDS = [
   'syncedFrom',
   'lastWriteEventAt',
   'policyWarnings',
+  'targetProblems',
 ] as const;
 
 /** The longest tag list (as JSON) one IP row holds. */

@@ -1,6 +1,5 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import pLimit from 'p-limit';
-import { AzureError, classify, FailureKind } from '../errors.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
 import {
   type ClusterHead,
@@ -11,6 +10,7 @@ import {
   OPTIONAL_HEAD_FIELDS,
   type WriteIpTagsOptions,
 } from './ClusterStateRepository.js';
+import { storageError, storageStatusOf } from './storageError.js';
 
 export {
   type ClusterHead,
@@ -128,22 +128,6 @@ function fromHead(head: Omit<ClusterHead, 'etag'>): HeadEntity {
   return entity;
 }
 
-function statusOf(err: unknown): number | undefined {
-  const s = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof s === 'number' ? s : undefined;
-}
-
-function storageError(what: string, err: unknown): AzureError {
-  const kind = classify(err);
-  return new AzureError(
-    `Table storage: ${what} failed (${statusOf(err) ?? (err as Error)?.message ?? 'error'})`,
-    {
-      kind: kind === FailureKind.authentication ? FailureKind.authentication : kind,
-      cause: err,
-    },
-  );
-}
-
 /**
  * {@link ClusterStateRepository} in Table Storage: the head entity (generation, lease) and one row per
  * IP with its sorted tags. Writes of IP rows go in 100-entity transactions (one partition), several at a time.
@@ -156,13 +140,17 @@ export class ClusterStateStore implements ClusterStateRepository {
     this.#table = table;
   }
 
+  #error(what: string, err: unknown) {
+    return storageError('Table storage', this.#table.url, what, err);
+  }
+
   /** Creates the table if needed (idempotent). */
   async ensureTable(): Promise<void> {
     if (this.#created) return;
     try {
       await this.#table.createTable();
     } catch (err) {
-      if (statusOf(err) !== 409) throw storageError('create table', err);
+      if (storageStatusOf(err) !== 409) throw this.#error('create table', err);
     }
     this.#created = true;
   }
@@ -173,8 +161,8 @@ export class ClusterStateStore implements ClusterStateRepository {
     try {
       return toHead(await this.#table.getEntity<HeadEntity>(clusterPartition(cluster), HEAD_ROW_KEY));
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw storageError(`read head of ${cluster}`, err);
+      if (storageStatusOf(err) === 404) return undefined;
+      throw this.#error(`read head of ${cluster}`, err);
     }
   }
 
@@ -189,7 +177,7 @@ export class ClusterStateStore implements ClusterStateRepository {
         heads.push(toHead(e));
       }
     } catch (err) {
-      throw storageError('list clusters', err);
+      throw this.#error('list clusters', err);
     }
     return heads.sort((a, b) => a.cluster.localeCompare(b.cluster));
   }
@@ -201,8 +189,8 @@ export class ClusterStateStore implements ClusterStateRepository {
       const res = await this.#table.createEntity(fromHead(head));
       return { ...head, etag: res.etag ?? '' };
     } catch (err) {
-      if (statusOf(err) === 409) throw new ConcurrencyConflictError(`head of ${head.cluster}`);
-      throw storageError(`create head of ${head.cluster}`, err);
+      if (storageStatusOf(err) === 409) throw new ConcurrencyConflictError(`head of ${head.cluster}`);
+      throw this.#error(`create head of ${head.cluster}`, err);
     }
   }
 
@@ -212,9 +200,9 @@ export class ClusterStateStore implements ClusterStateRepository {
       const res = await this.#table.updateEntity(fromHead(head), 'Replace', { etag: head.etag });
       return { ...head, etag: res.etag ?? '' };
     } catch (err) {
-      if (statusOf(err) === 412 || statusOf(err) === 404)
+      if (storageStatusOf(err) === 412 || storageStatusOf(err) === 404)
         throw new ConcurrencyConflictError(`head of ${head.cluster}`);
-      throw storageError(`update head of ${head.cluster}`, err);
+      throw this.#error(`update head of ${head.cluster}`, err);
     }
   }
 
@@ -232,7 +220,7 @@ export class ClusterStateStore implements ClusterStateRepository {
         if (!isBookkeeping(e.rowKey)) out.set(e.rowKey, ipTagsOf(e));
       }
     } catch (err) {
-      throw storageError(`read state of ${cluster}`, err);
+      throw this.#error(`read state of ${cluster}`, err);
     }
     return out;
   }
@@ -267,13 +255,13 @@ export class ClusterStateStore implements ClusterStateRepository {
               const e = await this.#table.getEntity<IpEntity>(pk, ip);
               out.set(ip, ipTagsOf(e));
             } catch (err) {
-              if (statusOf(err) !== 404) throw err;
+              if (storageStatusOf(err) !== 404) throw err;
             }
           }),
         ),
       );
     } catch (err) {
-      throw storageError(`read state of ${cluster}`, err);
+      throw this.#error(`read state of ${cluster}`, err);
     }
     return out;
   }
@@ -324,7 +312,7 @@ export class ClusterStateStore implements ClusterStateRepository {
         'Replace',
       );
     } catch (err) {
-      throw storageError(`create the lease fence of ${cluster}`, err);
+      throw this.#error(`create the lease fence of ${cluster}`, err);
     }
   }
 
@@ -333,7 +321,7 @@ export class ClusterStateStore implements ClusterStateRepository {
     try {
       await this.#table.deleteEntity(clusterPartition(cluster), fenceKey(owner));
     } catch (err) {
-      if (statusOf(err) !== 404) throw storageError(`drop the lease fence of ${cluster}`, err);
+      if (storageStatusOf(err) !== 404) throw this.#error(`drop the lease fence of ${cluster}`, err);
     }
   }
 
@@ -342,7 +330,7 @@ export class ClusterStateStore implements ClusterStateRepository {
       await this.#table.getEntity(pk, rowKey);
       return true;
     } catch (err) {
-      if (statusOf(err) === 404) return false;
+      if (storageStatusOf(err) === 404) return false;
       throw err;
     }
   }
@@ -362,7 +350,7 @@ export class ClusterStateStore implements ClusterStateRepository {
       } catch (err) {
         failure = err;
       }
-      if (statusOf(failure) !== 404) throw storageError(`write state of ${cluster}`, failure);
+      if (storageStatusOf(failure) !== 404) throw this.#error(`write state of ${cluster}`, failure);
       try {
         const fenceRow = fence[0]?.[1];
         if (fenceRow && !(await this.#exists(fenceRow.partitionKey, fenceRow.rowKey)))
@@ -377,7 +365,7 @@ export class ClusterStateStore implements ClusterStateRepository {
         actions = present;
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
-        throw storageError(`write state of ${cluster}`, err);
+        throw this.#error(`write state of ${cluster}`, err);
       }
     }
   }

@@ -1,4 +1,7 @@
-/** Target id of Panorama itself (other targets are firewall serials). */
+/**
+ * Target id of Panorama itself. Other targets are a firewall's serial (its default vsys) or
+ * `<serial>:<vsys>` (see `shared/panorama/targetId.ts`).
+ */
 export const PANORAMA_TARGET = 'panorama';
 
 /** Push status of one cluster on one target. */
@@ -15,11 +18,21 @@ export interface TargetStatus {
   failedEntries?: number;
   /** True when the firewall was not connected at the last attempt (left to the audit). */
   disconnected?: boolean;
+  /** The firewall's hostname, as Panorama reported it when the targets were last resolved. */
+  hostname?: string;
+  /** The device group holding the firewall (the configured one or a descendant of it). */
+  deviceGroup?: string;
+  /** The vsys the cluster's tags go to; absent = the firewall's default. */
+  vsys?: string;
 }
 
 /** Audit status of one target. */
 export interface AuditStatus {
   target: string;
+  /** The firewall's hostname, device group and vsys when the target was last audited. */
+  hostname?: string;
+  deviceGroup?: string;
+  vsys?: string;
   lastAuditAt?: string;
   registered?: number;
   unregistered?: number;

@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
-import { AzureError, classify } from '../errors.js';
 import { clusterPartition } from './ClusterStateRepository.js';
+import { storageError, storageStatusOf } from './storageError.js';
 import {
   type AuditStatus,
   MAX_STATUS_ERROR_CHARS,
@@ -51,9 +51,8 @@ export class TargetStatusStore implements TargetStatusRepository {
     try {
       await this.#table.createTable();
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 409) {
-        throw new AzureError('Table storage: create table failed', { kind: classify(err), cause: err });
-      }
+      if (storageStatusOf(err) !== 409)
+        throw storageError('Table storage', this.#table.url, 'create table', err);
     }
     this.#created = true;
   }

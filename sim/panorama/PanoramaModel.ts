@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { XMLBuilder, XMLValidator } from 'fast-xml-parser';
 import type { IpTagEntry } from '../../shared/panorama/PanoramaApi.js';
 import { asArray, asNode, panXmlParser, textOf } from '../../shared/panorama/parsePanResponse.js';
+import { SimDeviceGroups, type SimFirewall, type SimPlacement, simTableKey } from './SimDeviceGroups.js';
 
 /**
  * How the simulated device answers a duplicate register or an unregister of something absent:
@@ -16,13 +17,7 @@ export interface SimAnswer {
   body: string;
 }
 
-/** A firewall managed by the simulated Panorama. */
-export interface SimFirewall {
-  serial: string;
-  hostname: string;
-  deviceGroup: string;
-  connected: boolean;
-}
+export type { SimFirewall, SimPlacement } from './SimDeviceGroups.js';
 
 /** What a `type=user-id` call asked for (parsed from its `uid-message`). */
 export interface UidRequestRecord {
@@ -143,74 +138,75 @@ export class PanoramaModel {
   /** Emulate PAN-OS 7.1: `show registered-ip` without paging answers an `outfile` beyond 500 entries. */
   legacyOutfile = false;
   readonly #panorama: Table = new Map();
+  /** Registered-IP tables of the firewalls, by `simTableKey(serial, vsys)`. */
   readonly #tables = new Map<string, Table>();
-  readonly #firewalls = new Map<string, SimFirewall>();
-  readonly #groups = new Map<string, string[]>();
+  readonly #devices = new SimDeviceGroups();
 
   constructor(duplicateMode: DuplicateMode = 'error') {
     this.duplicateMode = duplicateMode;
   }
 
-  /** Adds a device group (no-op when it exists). */
-  addDeviceGroup(name: string): void {
-    if (!this.#groups.has(name)) this.#groups.set(name, []);
+  /** Adds a device group (no-op when it exists); with `parent`, nested below it (`show dg-hierarchy`). */
+  addDeviceGroup(name: string, parent?: string): void {
+    this.#devices.addGroup(name, parent);
   }
 
-  /** Adds (or moves) a managed firewall to a device group, creating the group when needed. */
-  addFirewall(
-    deviceGroup: string,
-    serial: string,
-    options: { connected?: boolean; hostname?: string } = {},
-  ): void {
-    this.addDeviceGroup(deviceGroup);
-    const existing = this.#firewalls.get(serial);
-    if (existing) {
-      const old = this.#groups.get(existing.deviceGroup);
-      if (old) old.splice(old.indexOf(serial), 1);
-    }
-    this.#firewalls.set(serial, {
-      serial,
-      hostname: options.hostname ?? existing?.hostname ?? `fw-${serial}`,
-      deviceGroup,
-      connected: options.connected ?? existing?.connected ?? true,
-    });
-    this.#groups.get(deviceGroup)?.push(serial);
-    if (!this.#tables.has(serial)) this.#tables.set(serial, new Map());
+  /** Makes `parent` the parent device group of `name` (`undefined`: top level). */
+  setParentGroup(name: string, parent: string | undefined): void {
+    this.#devices.setParent(name, parent);
   }
 
-  /** Moves a managed firewall (keeping its table, connection and hostname) to another device group. */
+  /**
+   * Adds (or moves) a managed firewall to a device group, creating the group when needed. With
+   * `vsys`, the firewall is multi-vsys and those vsys go to the group (its other vsys stay put).
+   */
+  addFirewall(deviceGroup: string, serial: string, options: SimPlacement = {}): void {
+    this.#devices.place(deviceGroup, serial, options);
+    for (const key of this.#devices.tableKeys(serial))
+      if (!this.#tables.has(key)) this.#tables.set(key, new Map());
+  }
+
+  /** Moves a managed firewall (all its vsys; keeping tables, connection and hostname) to another group. */
   moveFirewall(serial: string, deviceGroup: string): void {
-    if (!this.#firewalls.has(serial)) throw new Error(`simulator: unknown firewall ${serial}`);
+    if (!this.#devices.get(serial)) throw new Error(`simulator: unknown firewall ${serial}`);
     this.addFirewall(deviceGroup, serial);
   }
 
   /** Marks a firewall connected or disconnected. */
   setConnected(serial: string, connected: boolean): void {
-    const fw = this.#firewalls.get(serial);
+    const fw = this.#devices.get(serial);
     if (!fw) throw new Error(`simulator: unknown firewall ${serial}`);
     fw.connected = connected;
   }
 
   /** The managed firewalls. */
   firewalls(): SimFirewall[] {
-    return [...this.#firewalls.values()].map((f) => ({ ...f }));
+    return this.#devices.list();
   }
 
-  /** Forgets every registered IP of a firewall (a reboot that lost them), or of Panorama without `target`. */
-  reboot(target?: string): void {
-    this.#table(target).clear();
+  /**
+   * Forgets every registered IP of a firewall (a reboot that lost them: every vsys, unless one is
+   * named), or of Panorama without `target`.
+   */
+  reboot(target?: string, vsys?: string): void {
+    if (target !== undefined && vsys === undefined) {
+      if (!this.#devices.get(target)) throw new Error(`simulator: unknown firewall ${target}`);
+      for (const key of this.#devices.tableKeys(target)) this.#tables.get(key)?.clear();
+      return;
+    }
+    this.#table(target, vsys).clear();
   }
 
-  /** The registered IPs of Panorama (no `target`) or a firewall: IP → sorted tags. */
-  registered(target?: string): Map<string, string[]> {
+  /** The registered IPs of Panorama (no `target`) or a firewall's (vsys): IP → sorted tags. */
+  registered(target?: string, vsys?: string): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    for (const [ip, r] of this.#table(target)) out.set(ip, [...r.tags].sort());
+    for (const [ip, r] of this.#table(target, vsys)) out.set(ip, [...r.tags].sort());
     return out;
   }
 
   /** Adds tags directly, as if written by a person or another plugin (no call is recorded). */
-  seed(entries: Iterable<IpTagEntry>, target?: string): void {
-    const table = this.#table(target);
+  seed(entries: Iterable<IpTagEntry>, target?: string, vsys?: string): void {
+    const table = this.#table(target, vsys);
     for (const { ip, tags } of entries) {
       const r = table.get(ip) ?? { tags: new Set<string>(), persistent: true };
       for (const t of tags) r.tags.add(t);
@@ -218,29 +214,33 @@ export class PanoramaModel {
     }
   }
 
-  #table(target: string | undefined): Table {
+  /** A table for the test's side door: a multi-vsys firewall's needs its vsys. */
+  #table(target: string | undefined, vsys?: string): Table {
     if (target === undefined) return this.#panorama;
-    const table = this.#tables.get(target);
-    if (!table) throw new Error(`simulator: unknown firewall ${target}`);
+    const multi = this.#devices.get(target)?.vsysGroups !== undefined;
+    if (multi && vsys === undefined)
+      throw new Error(`simulator: firewall ${target} is multi-vsys; name the vsys`);
+    const table = this.#tables.get(simTableKey(target, multi ? vsys : undefined));
+    if (!table || (!multi && vsys !== undefined && vsys !== 'vsys1'))
+      throw new Error(`simulator: unknown firewall ${target}${vsys ? ` ${vsys}` : ''}`);
     return table;
   }
 
-  /** Resolves `target=` as Panorama does: own table, or a connected managed firewall's. */
-  route(target: string | undefined): Table | SimAnswer {
+  /** Resolves `target=` and `vsys=` as Panorama does: own table, or a connected firewall's vsys table. */
+  route(target: string | undefined, vsys?: string): Table | SimAnswer {
     if (target === undefined || target === '') return this.#panorama;
-    const fw = this.#firewalls.get(target);
-    if (!fw) return errorAnswer(`Device ${target} is not a managed device`);
-    if (!fw.connected) return errorAnswer(`Device ${target} is not connected`);
-    return this.#table(target);
+    const key = this.#devices.route(target, vsys || undefined, (text) => errorAnswer(text));
+    return typeof key === 'string' ? (this.#tables.get(key) as Table) : key;
   }
 
   /** Handles `type=user-id`: applies the unregister section, then the register section. */
   userId(
     cmd: string | undefined,
     target: string | undefined,
+    vsys?: string,
   ): { answer: SimAnswer; request?: UidRequestRecord } {
     if (!cmd) return { answer: errorAnswer('Missing parameter: cmd', 400, 400) };
-    const routed = this.route(target);
+    const routed = this.route(target, vsys);
     if (!(routed instanceof Map)) return { answer: routed };
     const message = asNode(parseLeniently(cmd)?.['uid-message']);
     if (!message) return { answer: errorAnswer('Malformed command', 18) };
@@ -314,8 +314,11 @@ export class PanoramaModel {
     });
   }
 
-  /** Handles `type=op`: `show object registered-ip` and `show devicegroups` / `show devices`. */
-  op(cmd: string | undefined, target: string | undefined): SimAnswer {
+  /**
+   * Handles `type=op`: `show object registered-ip` (per `target` and `vsys`) and, on Panorama,
+   * `show devicegroups`, `show devices` and `show dg-hierarchy`.
+   */
+  op(cmd: string | undefined, target: string | undefined, vsys?: string): SimAnswer {
     if (!cmd) return errorAnswer('Missing parameter: cmd', 400, 400);
     const doc = XMLValidator.validate(cmd) === true ? asNode(panXmlParser.parse(cmd)) : undefined;
     const show = asNode(doc?.show);
@@ -323,20 +326,24 @@ export class PanoramaModel {
     const registeredIp =
       object && 'registered-ip' in object ? (asNode(object['registered-ip']) ?? {}) : undefined;
     if (registeredIp) {
-      const routed = this.route(target);
+      const routed = this.route(target, vsys);
       return routed instanceof Map ? this.#registeredIp(routed, registeredIp) : routed;
     }
     if (show && 'devicegroups' in show) {
       if (target) return errorAnswer('show -> devicegroups is unexpected', 17);
-      return { status: 200, body: this.#deviceGroups() };
+      return { status: 200, body: xmlResponse('success', { result: this.#devices.deviceGroupsResult() }) };
+    }
+    if (show && 'dg-hierarchy' in show) {
+      if (target) return errorAnswer('show -> dg-hierarchy is unexpected', 17);
+      return { status: 200, body: xmlResponse('success', { result: this.#devices.hierarchyResult() }, 19) };
     }
     if (show && 'devices' in show) {
       if (target) return errorAnswer('show -> devices is unexpected', 17);
       const onlyConnected = 'connected' in (asNode(show.devices) ?? {});
-      const entries = this.firewalls()
-        .filter((f) => !onlyConnected || f.connected)
-        .map((f) => this.#deviceNode(f));
-      return { status: 200, body: xmlResponse('success', { result: { devices: { entry: entries } } }) };
+      return {
+        status: 200,
+        body: xmlResponse('success', { result: this.#devices.devicesResult(onlyConnected) }),
+      };
     }
     return errorAnswer(`Invalid command: ${doc ? Object.keys(doc).join(' ') : 'malformed XML'}`, 17);
   }
@@ -370,32 +377,5 @@ export class PanoramaModel {
       tag: { member: [...r.tags] },
     }));
     return { status: 200, body: xmlResponse('success', { result: { entry, count: String(rows.length) } }) };
-  }
-
-  #deviceNode(f: SimFirewall): Node {
-    return {
-      '@_name': f.serial,
-      serial: f.serial,
-      connected: f.connected ? 'yes' : 'no',
-      'unsupported-version': 'no',
-      deactivated: 'no',
-      hostname: f.hostname,
-      'ip-address': '192.0.2.1',
-      model: 'PA-VM',
-      'sw-version': '11.1.4',
-      'multi-vsys': 'no',
-      'shared-policy-status': 'In Sync',
-    };
-  }
-
-  #deviceGroups(): string {
-    const entry = [...this.#groups].map(([name, serials]) => {
-      const devices = serials.flatMap((s) => {
-        const f = this.#firewalls.get(s);
-        return f ? [this.#deviceNode(f)] : [];
-      });
-      return { '@_name': name, ...(devices.length > 0 ? { devices: { entry: devices } } : {}) };
-    });
-    return xmlResponse('success', { result: { devicegroups: { entry } } });
   }
 }

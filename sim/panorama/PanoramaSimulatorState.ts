@@ -1,5 +1,6 @@
 import type { PanoramaFaults } from './PanoramaFaults.js';
 import type { PanoramaModel } from './PanoramaModel.js';
+import type { SimHa } from './panoramaHa.js';
 import type { SimCall, SimStats } from './startPanoramaSimulator.js';
 
 /** Everything a running Panorama simulator keeps, shared by its request listener and its handle. */
@@ -19,4 +20,6 @@ export interface PanoramaSimulatorState {
   readonly stats: SimStats;
   /** Sequence number of the last call received. */
   seq: number;
+  /** HA state of this Panorama (absent = HA not enabled). */
+  ha?: SimHa;
 }

@@ -6,8 +6,9 @@ import { closeServer } from '../closeServer.js';
 import { listenOnLoopback } from '../listenOnLoopback.js';
 import { createPanoramaListener } from './createPanoramaListener.js';
 import { PanoramaFaults } from './PanoramaFaults.js';
-import { type DuplicateMode, PanoramaModel, type SimFirewall } from './PanoramaModel.js';
+import { type DuplicateMode, PanoramaModel, type SimFirewall, type SimPlacement } from './PanoramaModel.js';
 import type { PanoramaSimulatorState } from './PanoramaSimulatorState.js';
+import type { SimHa, SimHaSettings } from './panoramaHa.js';
 
 export {
   INVALID_CREDENTIAL_BODY,
@@ -109,11 +110,9 @@ export interface SimStats {
   maxInFlight: Record<string, number>;
 }
 
-/** A firewall to create at start. */
-export interface SimFirewallSpec {
+/** A firewall to create at start (with `vsys`: multi-vsys, those of its vsys in the group). */
+export interface SimFirewallSpec extends SimPlacement {
   serial: string;
-  connected?: boolean;
-  hostname?: string;
 }
 
 /** Options of {@link startPanoramaSimulator}. */
@@ -133,9 +132,15 @@ export interface PanoramaSimulatorOptions {
   maxRequestBytes?: number;
   /** Device groups to create: name → firewalls. */
   deviceGroups?: Record<string, readonly SimFirewallSpec[]>;
+  /** Nesting of device groups (`show dg-hierarchy`): child → parent. */
+  deviceGroupParents?: Record<string, string>;
   faults?: SimFaultSettings;
   /** Keep a per-call record in {@link PanoramaSimulator.calls} (default true). Stats are always kept. */
   recordCalls?: boolean;
+  /** Serve this model instead of a new one (the two peers of an HA pair manage the same firewalls). */
+  model?: PanoramaModel;
+  /** Enable HA with this role (see `startPanoramaHaPair`); absent = HA not enabled. */
+  ha?: SimHaSettings;
 }
 
 /** A running Panorama simulator. */
@@ -151,23 +156,25 @@ export interface PanoramaSimulator {
   readonly stats: Readonly<SimStats>;
   /** The protocol model (tables, device groups) behind the server. */
   readonly model: PanoramaModel;
-  /** Registered IPs of Panorama (no `target`) or of a firewall: IP → sorted tags. */
-  registered(target?: string): Map<string, string[]>;
+  /** Registered IPs of Panorama (no `target`) or of a firewall (a multi-vsys one: name the vsys): IP → sorted tags. */
+  registered(target?: string, vsys?: string): Map<string, string[]>;
   /** Adds tags without a call, as if written by a person or another plugin. */
-  seedTags(entries: Iterable<IpTagEntry> | ReadonlyMap<string, readonly string[]>, target?: string): void;
-  /** Creates a device group with firewalls (or adds firewalls to it). */
-  addDeviceGroup(name: string, firewalls?: readonly SimFirewallSpec[]): void;
-  /** Adds (or moves) a firewall to a device group. */
-  addFirewall(
-    deviceGroup: string,
-    serial: string,
-    options?: { connected?: boolean; hostname?: string },
+  seedTags(
+    entries: Iterable<IpTagEntry> | ReadonlyMap<string, readonly string[]>,
+    target?: string,
+    vsys?: string,
   ): void;
+  /** Creates a device group with firewalls (or adds firewalls to it), below `parent` when given. */
+  addDeviceGroup(name: string, firewalls?: readonly SimFirewallSpec[], parent?: string): void;
+  /** Nests a device group below `parent` (`undefined`: top level), as `show dg-hierarchy` reports. */
+  setParentGroup(name: string, parent: string | undefined): void;
+  /** Adds (or moves) a firewall — or, with `vsys`, those vsys of a multi-vsys one — to a device group. */
+  addFirewall(deviceGroup: string, serial: string, options?: SimPlacement): void;
   setConnected(serial: string, connected: boolean): void;
   /** The managed firewalls. */
   firewalls(): SimFirewall[];
-  /** The firewall (or Panorama without `target`) loses every registered IP. */
-  reboot(target?: string): void;
+  /** The firewall (every vsys, or the one named), or Panorama without `target`, loses every registered IP. */
+  reboot(target?: string, vsys?: string): void;
   setDuplicateMode(mode: DuplicateMode): void;
   /** Emulate PAN-OS 7.1's `outfile` answer for an unpaged registered-ip query beyond 500 entries. */
   setLegacyOutfile(on: boolean): void;
@@ -185,6 +192,10 @@ export interface PanoramaSimulator {
   resetMaxInFlight(): void;
   /** Moves a managed firewall to another device group (created when needed); throws when unknown. */
   moveFirewall(serial: string, deviceGroup: string): void;
+  /** HA state of this Panorama (`undefined`: HA not enabled). */
+  readonly ha: Readonly<SimHa> | undefined;
+  /** Changes the HA settings (`undefined` disables HA); the state duration restarts when the role changes. */
+  setHa(settings: SimHaSettings | undefined): void;
   /** Stops the server and closes every connection. */
   stop(): Promise<void>;
 }
@@ -193,8 +204,9 @@ export interface PanoramaSimulator {
  * Starts a Panorama simulator on 127.0.0.1 that speaks the PAN-OS XML API as documented in
  * `panos-xml-api.md`: `POST`/`GET /api/` with `type=keygen` (bad credentials → HTTP 403 with the
  * device's exact body), `type=user-id` (per-entry errors in `error` duplicate mode), `type=op`
- * (`show object registered-ip` paged by `limit`/`start-point`, `show devicegroups`, `show devices`),
- * `target=<serial>` routing to per-firewall tables (a disconnected firewall answers HTTP 200
+ * (`show object registered-ip` paged by `limit`/`start-point`, `show devicegroups`, `show devices`,
+ * `show dg-hierarchy` of nested device groups), `target=<serial>` and `vsys=` routing to per-firewall
+ * (per-vsys for a multi-vsys firewall) tables — provenance of each answer in `SimDeviceGroups.ts` — (a disconnected firewall answers HTTP 200
  * `status="error"` "Device <serial> is not connected"), the key in `X-PAN-KEY` or `key=`, a 5 MB
  * request limit (HTTP 413), and runtime fault injection. Used by tests, the demo and benchmarks.
  *
@@ -207,11 +219,13 @@ export interface PanoramaSimulator {
 export async function startPanoramaSimulator(
   options: PanoramaSimulatorOptions = {},
 ): Promise<PanoramaSimulator> {
-  const model = new PanoramaModel(options.duplicateMode ?? 'error');
+  const model = options.model ?? new PanoramaModel(options.duplicateMode ?? 'error');
   for (const [group, firewalls] of Object.entries(options.deviceGroups ?? {})) {
     model.addDeviceGroup(group);
     for (const f of firewalls) model.addFirewall(group, f.serial, f);
   }
+  for (const [group, parent] of Object.entries(options.deviceGroupParents ?? {}))
+    model.setParentGroup(group, parent);
   const state: PanoramaSimulatorState = {
     model,
     username: options.username ?? 'admin',
@@ -223,6 +237,7 @@ export async function startPanoramaSimulator(
     calls: [],
     stats: { calls: 0, bytesIn: 0, bytesOut: 0, byType: {}, inFlight: {}, maxInFlight: {} },
     seq: 0,
+    ...(options.ha ? { ha: { ...options.ha, since: Date.now() } } : {}),
   };
   const listener = createPanoramaListener(state);
   const server = options.tls
@@ -271,6 +286,10 @@ function panoramaSimulatorHandle(
       restartPeaks(stats);
     },
     resetMaxInFlight: () => restartPeaks(stats),
+    get ha() {
+      return state.ha;
+    },
+    setHa: (settings) => setHa(state, settings),
     stop: () => closeServer(server),
   };
 }
@@ -280,6 +299,7 @@ type ModelMethods = Pick<
   | 'registered'
   | 'seedTags'
   | 'addDeviceGroup'
+  | 'setParentGroup'
   | 'addFirewall'
   | 'moveFirewall'
   | 'setConnected'
@@ -291,23 +311,24 @@ type ModelMethods = Pick<
 
 function modelMethods(model: PanoramaModel): ModelMethods {
   return {
-    registered: (target) => model.registered(target),
-    seedTags: (entries, target) => {
+    registered: (target, vsys) => model.registered(target, vsys),
+    seedTags: (entries, target, vsys) => {
       const list =
         entries instanceof Map
           ? [...(entries as ReadonlyMap<string, readonly string[]>)].map(([ip, tags]) => ({ ip, tags }))
           : (entries as Iterable<IpTagEntry>);
-      model.seed(list, target);
+      model.seed(list, target, vsys);
     },
-    addDeviceGroup: (name, firewalls = []) => {
-      model.addDeviceGroup(name);
+    addDeviceGroup: (name, firewalls = [], parent) => {
+      model.addDeviceGroup(name, parent);
       for (const f of firewalls) model.addFirewall(name, f.serial, f);
     },
+    setParentGroup: (name, parent) => model.setParentGroup(name, parent),
     addFirewall: (group, serial, opts) => model.addFirewall(group, serial, opts),
     moveFirewall: (serial, group) => model.moveFirewall(serial, group),
     setConnected: (serial, connected) => model.setConnected(serial, connected),
     firewalls: () => model.firewalls(),
-    reboot: (target) => model.reboot(target),
+    reboot: (target, vsys) => model.reboot(target, vsys),
     setDuplicateMode: (mode) => {
       model.duplicateMode = mode;
     },
@@ -315,6 +336,16 @@ function modelMethods(model: PanoramaModel): ModelMethods {
       model.legacyOutfile = on;
     },
   };
+}
+
+/** Applies new HA settings; the state duration restarts only when the reported state changes. */
+function setHa(state: PanoramaSimulatorState, settings: SimHaSettings | undefined): void {
+  if (!settings) {
+    delete state.ha;
+    return;
+  }
+  const same = state.ha?.role === settings.role && state.ha.priority === settings.priority;
+  state.ha = { ...settings, since: same && state.ha ? state.ha.since : Date.now() };
 }
 
 /** Restarts the in-flight peaks from the calls in progress now. */

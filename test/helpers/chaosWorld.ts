@@ -55,6 +55,22 @@ export const SPARE_DEVICE_GROUP = 'dg-spare';
 export const FIREWALLS = ['0001', '0002', '0003'] as const;
 /** The firewall that starts in the spare group and may join `dg-chaos` during a sequence. */
 export const JOINING_FIREWALL = '0003';
+/**
+ * A multi-vsys firewall: its vsys2 belongs to `dg-chaos`, its vsys1 to {@link TENANT_DEVICE_GROUP},
+ * which no cluster notifies — the cluster's tags must land in vsys2 and never in vsys1. It stays in
+ * its groups (firewall-join and firewall-leave move single-vsys firewalls only).
+ */
+export const MULTI_VSYS_FIREWALL = '0004';
+/** The device group holding vsys1 of {@link MULTI_VSYS_FIREWALL}. */
+export const TENANT_DEVICE_GROUP = 'dg-tenant';
+/** Every managed firewall's serial. */
+export const SERIALS = [...FIREWALLS, MULTI_VSYS_FIREWALL] as const;
+/** Every firewall target id whose registered IPs the checks read (`shared/panorama/targetId.ts`). */
+export const FIREWALL_TARGETS = [
+  ...FIREWALLS,
+  `${MULTI_VSYS_FIREWALL}:vsys2`,
+  `${MULTI_VSYS_FIREWALL}:vsys1`,
+];
 export const PANORAMA = 'panorama';
 export const QUEUES = [
   RECOMPUTE_QUEUE,
@@ -402,7 +418,12 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
   const arm = await startArmSimulator({ subscriptions: [CHAOS_SUBSCRIPTION] });
   const panorama = await startPanoramaSimulator({
     deviceGroups: {
-      [CHAOS_DEVICE_GROUP]: [{ serial: '0001' }, { serial: '0002' }],
+      [TENANT_DEVICE_GROUP]: [{ serial: MULTI_VSYS_FIREWALL, vsys: ['vsys1'] }],
+      [CHAOS_DEVICE_GROUP]: [
+        { serial: '0001' },
+        { serial: '0002' },
+        { serial: MULTI_VSYS_FIREWALL, vsys: ['vsys2'] },
+      ],
       [SPARE_DEVICE_GROUP]: [{ serial: JOINING_FIREWALL }],
     },
   });
@@ -445,7 +466,9 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
       const group = serial === JOINING_FIREWALL ? SPARE_DEVICE_GROUP : CHAOS_DEVICE_GROUP;
       panorama.addFirewall(group, serial, { connected: true });
     }
-    for (const serial of FIREWALLS) {
+    panorama.addFirewall(TENANT_DEVICE_GROUP, MULTI_VSYS_FIREWALL, { vsys: ['vsys1'] });
+    panorama.addFirewall(CHAOS_DEVICE_GROUP, MULTI_VSYS_FIREWALL, { vsys: ['vsys2'] });
+    for (const serial of SERIALS) {
       panorama.setConnected(serial, true);
       panorama.reboot(serial);
     }
@@ -848,4 +871,41 @@ export function serviceOf(shape: ServiceShape): KubeService {
     spec: { type: shape.kind === 'clusterip' ? 'ClusterIP' : 'LoadBalancer' },
     status: { loadBalancer: shape.ips.length ? { ingress: shape.ips.map((ip) => ({ ip })) } : {} },
   } as KubeService;
+}
+
+/**
+ * The target ids of a device group's firewalls (`shared/panorama/targetId.ts`): the serial of a
+ * single-vsys firewall, `<serial>:<vsys>` for each vsys of a multi-vsys one the group holds.
+ */
+export function groupTargets(panorama: PanoramaSimulator, group: string, onlyConnected = false): string[] {
+  return panorama.firewalls().flatMap((f) => {
+    if (onlyConnected && !f.connected) return [];
+    if (!f.vsysGroups) return f.deviceGroup === group ? [f.serial] : [];
+    return Object.entries(f.vsysGroups)
+      .filter(([, g]) => g === group)
+      .map(([vsys]) => `${f.serial}:${vsys}`);
+  });
+}
+
+/** The serial and vsys a target id names (`undefined` serial: Panorama itself). */
+export function targetParts(target: string): { serial?: string; vsys?: string } {
+  if (target === PANORAMA) return {};
+  const [serial, vsys] = target.split(':');
+  return { ...(serial ? { serial } : {}), ...(vsys ? { vsys } : {}) };
+}
+
+/** The registered IPs of a target id on the simulator. */
+export function registeredOnTarget(panorama: PanoramaSimulator, target: string): Map<string, string[]> {
+  const { serial, vsys } = targetParts(target);
+  return panorama.registered(serial, vsys);
+}
+
+/** Seeds tags on a target id of the simulator, as a person or another plugin would. */
+export function seedTagsOnTarget(
+  panorama: PanoramaSimulator,
+  entries: ReadonlyMap<string, readonly string[]> | Iterable<{ ip: string; tags: readonly string[] }>,
+  target: string,
+): void {
+  const { serial, vsys } = targetParts(target);
+  panorama.seedTags(entries, serial, vsys);
 }

@@ -6,6 +6,7 @@ import {
   LeaseLostError,
   MAX_IP_TAGS_JSON_CHARS,
 } from '../../shared/state/ClusterStateRepository.js';
+import { rejectionOf } from './rejectionOf.js';
 
 type NewHead = Omit<ClusterHead, 'etag'>;
 
@@ -43,16 +44,6 @@ function tagsOfJsonLength(chars: number): string[] {
 /** `n` IPv4 addresses 10.9.x.y, sorted as strings. */
 function ipv4s(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `10.9.${Math.floor(i / 200)}.${(i % 200) + 1}`).sort();
-}
-
-/** Resolves to the error a promise rejected with (fails the test when it resolved). */
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 /**

@@ -4,6 +4,10 @@ import {
   type UidSection,
 } from '../../shared/panorama/buildUidMessages.js';
 import {
+  parseDeviceGroupHierarchy,
+  SHOW_DG_HIERARCHY_COMMAND,
+} from '../../shared/panorama/deviceGroupHierarchy.js';
+import {
   parseDeviceGroups,
   SHOW_DEVICEGROUPS_COMMAND,
   selectDeviceGroups,
@@ -17,7 +21,11 @@ import type {
   UidResult,
 } from '../../shared/panorama/PanoramaApi.js';
 import { type CallContext, errorFromResponse } from '../../shared/panorama/panoramaErrors.js';
-import { isIdempotentEntryMessage, parsePanResponse } from '../../shared/panorama/parsePanResponse.js';
+import {
+  isIdempotentEntryMessage,
+  type PanResponse,
+  parsePanResponse,
+} from '../../shared/panorama/parsePanResponse.js';
 import type { IpTagMap } from '../../shared/tags/IpTagMap.js';
 import { type DuplicateMode, PanoramaModel, type SimAnswer } from '../../sim/panorama/PanoramaModel.js';
 
@@ -29,6 +37,8 @@ export interface PanoramaCall {
   method: PanoramaMethod;
   /** Serial of the firewall the call went to; absent = Panorama itself. */
   target?: string;
+  /** The vsys of the firewall the call went to; absent = its default. */
+  vsys?: string;
   /** `registerTags` / `unregisterTags`: the entries as passed. */
   entries?: IpTagEntry[];
   /** `listDeviceGroupFirewalls`: the device groups asked for. */
@@ -91,6 +101,7 @@ export class MemoryPanorama implements PanoramaApi {
       this.model.addFirewall(fw.deviceGroup, fw.serial, {
         connected: fw.connected,
         ...(fw.hostname ? { hostname: fw.hostname } : {}),
+        ...(fw.multiVsys && fw.vsys?.length ? { vsys: fw.vsys } : {}),
       });
     }
   }
@@ -108,20 +119,20 @@ export class MemoryPanorama implements PanoramaApi {
     this.calls.length = 0;
   }
 
-  /** The registered IPs of Panorama (no `target`) or a firewall, as a plain object with sorted keys. */
-  registered(target?: string): Record<string, string[]> {
-    const map = this.model.registered(target);
+  /** The registered IPs of Panorama (no `target`) or a firewall (vsys), as a plain object with sorted keys. */
+  registered(target?: string, vsys?: string): Record<string, string[]> {
+    const map = this.model.registered(target, vsys);
     return Object.fromEntries([...map.keys()].sort().map((ip) => [ip, map.get(ip) ?? []]));
   }
 
   /** Adds tags directly, as a person or another plugin would (no call is logged). */
-  seed(entries: readonly IpTagEntry[], target?: string): void {
-    this.model.seed(entries, target);
+  seed(entries: readonly IpTagEntry[], target?: string, vsys?: string): void {
+    this.model.seed(entries, target, vsys);
   }
 
-  /** Forgets every registered IP of a firewall, or of Panorama without `target` (a reboot that lost them). */
-  reboot(target?: string): void {
-    this.model.reboot(target);
+  /** Forgets the registered IPs of a firewall (every vsys, or the one named), or of Panorama without `target` (a reboot). */
+  reboot(target?: string, vsys?: string): void {
+    this.model.reboot(target, vsys);
   }
 
   /** Marks a managed firewall connected or disconnected. */
@@ -130,32 +141,32 @@ export class MemoryPanorama implements PanoramaApi {
   }
 
   registerTags(entries: readonly IpTagEntry[], options: TargetOptions = {}): Promise<UidResult> {
-    return this.#update('register', entries, options.target);
+    return this.#update('register', entries, options);
   }
 
   unregisterTags(entries: readonly IpTagEntry[], options: TargetOptions = {}): Promise<UidResult> {
-    return this.#update('unregister', entries, options.target);
+    return this.#update('unregister', entries, options);
   }
 
   async listRegisteredIps(
     options: TargetOptions & { tagPrefixes?: readonly string[] } = {},
   ): Promise<IpTagMap> {
-    const { target, tagPrefixes: prefixes } = options;
+    const { target, vsys, tagPrefixes: prefixes } = options;
     const call = this.#start({
       method: 'listRegisteredIps',
-      ...targetField(target),
+      ...targetField(options),
       ...prefixField(prefixes),
     });
     return this.#settle(call, () => {
-      const routed = this.model.route(target);
+      const routed = this.model.route(target, vsys);
       if (!(routed instanceof Map)) {
         throw (
-          answerError(routed, { operation: 'show registered-ip', ...targetField(target) }) ??
+          answerError(routed, { operation: 'show registered-ip', ...targetField(options) }) ??
           new Error(routed.body)
         );
       }
       const out = new Map<string, readonly string[]>();
-      for (const [ip, tags] of this.model.registered(target)) {
+      for (const [ip, tags] of this.model.registered(target, target ? vsys : undefined)) {
         const kept = prefixes ? tags.filter((t) => prefixes.some((p) => t.startsWith(p))) : tags;
         if (kept.length > 0) out.set(ip, kept);
       }
@@ -167,20 +178,32 @@ export class MemoryPanorama implements PanoramaApi {
     if (names.length === 0) return [];
     const call = this.#start({ method: 'listDeviceGroupFirewalls', deviceGroups: [...names] });
     return this.#settle(call, () => {
-      const answer = this.model.op(SHOW_DEVICEGROUPS_COMMAND, undefined);
-      const response = parsePanResponse(answer.body);
-      const error = errorFromResponse(answer.status, response, { operation: 'show devicegroups' });
-      if (error) throw error;
-      return selectDeviceGroups(response ? parseDeviceGroups(response) : [], names);
+      const groups = this.#op('show devicegroups', SHOW_DEVICEGROUPS_COMMAND);
+      const hierarchy = this.#op('show dg-hierarchy', SHOW_DG_HIERARCHY_COMMAND);
+      return selectDeviceGroups(parseDeviceGroups(groups), names, parseDeviceGroupHierarchy(hierarchy));
     });
   }
 
+  /** One `type=op` command on Panorama through the model, its answer read as `PanoramaClient` reads it. */
+  #op(operation: string, cmd: string): PanResponse {
+    const answer = this.model.op(cmd, undefined);
+    const response = parsePanResponse(answer.body);
+    const error = errorFromResponse(answer.status, response, { operation });
+    if (error) throw error;
+    if (!response) throw new Error(`unreachable: ${operation} succeeded without a body`);
+    return response;
+  }
+
   /** Sends one section in messages of at most `chunkSize` IPs; per-entry rejections are returned. */
-  async #update(section: UidSection, entries: readonly IpTagEntry[], target?: string): Promise<UidResult> {
+  async #update(
+    section: UidSection,
+    entries: readonly IpTagEntry[],
+    options: TargetOptions,
+  ): Promise<UidResult> {
     const normalized = normalizeEntries(entries);
     if (normalized.length === 0) return { calls: 0, failures: [] };
     const method = section === 'register' ? 'registerTags' : 'unregisterTags';
-    const call = this.#start({ method, ...targetField(target), entries: entries.map(copyEntry) });
+    const call = this.#start({ method, ...targetField(options), entries: entries.map(copyEntry) });
     return this.#settle(call, () => {
       const failures: EntryFailure[] = [];
       let first: Error | undefined;
@@ -188,7 +211,7 @@ export class MemoryPanorama implements PanoramaApi {
       for (let i = 0; i < normalized.length; i += this.#chunkSize) {
         calls++;
         try {
-          failures.push(...this.#send(section, normalized.slice(i, i + this.#chunkSize), target));
+          failures.push(...this.#send(section, normalized.slice(i, i + this.#chunkSize), options));
         } catch (err) {
           // As `PanoramaClient`: the other messages are still sent, then the first error is thrown.
           first ??= err as Error;
@@ -200,9 +223,9 @@ export class MemoryPanorama implements PanoramaApi {
   }
 
   /** One `type=user-id` message through the model, its answer read as `PanoramaClient` reads it. */
-  #send(section: UidSection, chunk: IpTagEntry[], target?: string): EntryFailure[] {
+  #send(section: UidSection, chunk: IpTagEntry[], options: TargetOptions): EntryFailure[] {
     const cmd = section === 'register' ? buildUidMessage(chunk, []) : buildUidMessage([], chunk);
-    const { answer } = this.model.userId(cmd, target);
+    const { answer } = this.model.userId(cmd, options.target, options.target ? options.vsys : undefined);
     const response = parsePanResponse(answer.body);
     if (response?.status === 'error' && response.uidEntries.length > 0) {
       const sent = new Map(chunk.map((e) => [e.ip, e.tags]));
@@ -210,7 +233,7 @@ export class MemoryPanorama implements PanoramaApi {
         .filter((e) => !isIdempotentEntryMessage(e.section, e.message))
         .map((e) => ({ ip: e.ip, tags: sent.get(e.ip) ?? [], message: e.message, operation: e.section }));
     }
-    const error = answerError(answer, { operation: section, ...targetField(target) });
+    const error = answerError(answer, { operation: section, ...targetField(options) });
     if (error) throw error;
     return [];
   }
@@ -242,8 +265,8 @@ function answerError(answer: SimAnswer, ctx: CallContext): Error | undefined {
   return errorFromResponse(answer.status, parsePanResponse(answer.body), ctx);
 }
 
-function targetField(target: string | undefined): { target?: string } {
-  return target ? { target } : {};
+function targetField({ target, vsys }: TargetOptions): { target?: string; vsys?: string } {
+  return target ? { target, ...(vsys ? { vsys } : {}) } : {};
 }
 
 function prefixField(prefixes: readonly string[] | undefined): { tagPrefixes?: string[] } {

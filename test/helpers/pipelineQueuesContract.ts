@@ -8,20 +8,11 @@ import {
   type PipelineQueues,
   type ReceivedMessage,
 } from '../../shared/queues/PipelineQueues.js';
+import { rejectionOf } from './rejectionOf.js';
 
 /** A queue name no other test uses (lower case, digits and hyphens, as Queue Storage wants). */
 function queueName(): string {
   return `contract-${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-}
-
-/** Resolves to the error a promise rejected with (fails the test when it resolved). */
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Receives until a message comes, polling for at most `withinMs` (fails the test when none does). */

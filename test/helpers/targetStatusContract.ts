@@ -20,6 +20,7 @@ export function describeTargetStatusContract(
     });
     describePushRows(() => status);
     describeAuditRows(() => status);
+    describeVsysTargets(() => status);
     describeLongStrings(() => status);
   });
 }
@@ -116,6 +117,35 @@ function describePushRows(repo: () => TargetStatusRepository): void {
       expect(byKey.get(`aks-a/${PANORAMA_TARGET}`)).toMatchObject({ registered: 3 });
       expect(byKey.get(`aks-a/${PANORAMA_TARGET}`)?.unregistered).toBeUndefined();
       expect(byKey.get('aks-b/0101')).toMatchObject({ registered: 4 });
+    });
+  });
+}
+
+function describeVsysTargets(repo: () => TargetStatusRepository): void {
+  describe('(firewall, vsys) targets', () => {
+    it('keeps the default vsys and each named vsys of one firewall apart, with hostname, group and vsys', async () => {
+      const named = { hostname: 'fw-multi', deviceGroup: 'dg-spoke' };
+      await repo().recordPush({ cluster: 'aks-a', target: '0101', ...named, registered: 1 });
+      await repo().recordPush({
+        cluster: 'aks-a',
+        target: '0101:vsys2',
+        ...named,
+        vsys: 'vsys2',
+        registered: 2,
+      });
+      await repo().recordPush({ cluster: 'aks-a', target: '0101:vsys3', ...named, vsys: 'vsys3' });
+      // A later record without the naming fields (a push) keeps them.
+      await repo().recordPush({ cluster: 'aks-a', target: '0101:vsys3', registered: 3 });
+      await repo().recordAudit({ target: '0101:vsys2', ...named, vsys: 'vsys2', registered: 4 });
+      const pushes = (await repo().listPushStatus()).sort((a, b) => a.target.localeCompare(b.target));
+      expect(pushes).toEqual([
+        { cluster: 'aks-a', target: '0101', ...named, registered: 1 },
+        { cluster: 'aks-a', target: '0101:vsys2', ...named, vsys: 'vsys2', registered: 2 },
+        { cluster: 'aks-a', target: '0101:vsys3', ...named, vsys: 'vsys3', registered: 3 },
+      ]);
+      expect(await repo().listAuditStatus()).toEqual([
+        { target: '0101:vsys2', ...named, vsys: 'vsys2', registered: 4 },
+      ]);
     });
   });
 }

@@ -26,7 +26,9 @@ import {
   type DeliveryStats,
   deliverDeltas,
   deliverRecomputes,
+  FIREWALL_TARGETS,
   FIREWALLS,
+  groupTargets,
   HOST_QUEUES,
   hostDeliverDeltas,
   hostDeliverRecomputes,
@@ -37,20 +39,26 @@ import {
   PANORAMA,
   ProcessDeath,
   queueDepths,
+  registeredOnTarget,
+  SERIALS,
   type SeedWorld,
   type ServiceShape,
   ServicesGate,
   SPARE_DEVICE_GROUP,
+  seedTagsOnTarget,
   serviceOf,
   settleQueues,
   sleep,
   startChaosWorld,
+  targetParts,
 } from '../../helpers/chaosWorld.js';
 
 /*
  * Seeded chaos test of the invariants in docs/architecture.md: per seed, a random bounded sequence of cluster changes,
  * recomputes and queue deliveries under injected faults over two clusters — `aks-p<seed>` registering
- * on Panorama itself, `aks-d<seed>` on the firewalls of a device group — then faults off, poison
+ * on Panorama itself, `aks-d<seed>` on the firewalls of a device group (one of them multi-vsys: the
+ * group holds its vsys2, another group its vsys1, so the tags must reach vsys2 and never vsys1; see
+ * docs/targets.md) — then faults off, poison
  * replayed, a final recompute + drain, a forced audit + drain, and the check: on EVERY target the
  * owned tags equal exactly what `computeIpTags` makes of the simulators' current Services, and the
  * foreign tags seeded at the start are still there.
@@ -241,12 +249,10 @@ function ownedBy(tag: string, clusters: readonly ChaosClusterSpec[]): boolean {
 
 /** The spec: desired owned tags per target, computed from the simulators' current Services. */
 function desiredByTarget(world: ChaosWorld, seedWorld: SeedWorld): Map<string, Map<string, string[]>> {
-  const groupFirewalls = world.panorama
-    .firewalls()
-    .filter((f) => f.deviceGroup === CHAOS_DEVICE_GROUP)
-    .map((f) => f.serial);
+  // (firewall, vsys) targets: vsys2 of the multi-vsys firewall is in the group, its vsys1 is not.
+  const groupFirewalls = groupTargets(world.panorama, CHAOS_DEVICE_GROUP);
   const out = new Map<string, Map<string, string[]>>(
-    [PANORAMA, ...FIREWALLS].map((t) => [t, new Map<string, string[]>()]),
+    [PANORAMA, ...FIREWALL_TARGETS].map((t) => [t, new Map<string, string[]>()]),
   );
   for (const c of seedWorld.clusters) {
     const config = seedWorld.configured.find((x) => x.name === c.name) as ClusterConfig;
@@ -261,7 +267,7 @@ function desiredByTarget(world: ChaosWorld, seedWorld: SeedWorld): Map<string, M
 }
 
 function ownedOnDevice(world: ChaosWorld, target: string, clusters: readonly ChaosClusterSpec[]) {
-  const reg = world.panorama.registered(target === PANORAMA ? undefined : target);
+  const reg = registeredOnTarget(world.panorama, target);
   const out = new Map<string, string[]>();
   for (const [ip, tags] of reg) {
     const owned = tags.filter((t) => ownedBy(t, clusters)).sort();
@@ -296,7 +302,7 @@ function divergence(world: ChaosWorld, seedWorld: SeedWorld): string[] {
 }
 
 function seedForeign(world: ChaosWorld, target: string) {
-  world.panorama.seedTags(FOREIGN, target === PANORAMA ? undefined : target);
+  seedTagsOnTarget(world.panorama, FOREIGN, target);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -626,20 +632,18 @@ async function step(world: ChaosWorld, st: SeedState, index: number): Promise<st
       return `drainDeltaQueue: pushed ${r.pushed.map((p) => `${p.cluster}/${p.target}@${p.generation}:${p.status}`).join(', ')} retried ${r.retried} poisoned ${r.poisoned}`;
     }
     case 'reboot': {
-      const targets = [
-        PANORAMA,
-        ...world.panorama
-          .firewalls()
-          .filter((f) => f.deviceGroup === CHAOS_DEVICE_GROUP)
-          .map((f) => f.serial),
-      ];
+      const targets = [PANORAMA, ...groupTargets(world.panorama, CHAOS_DEVICE_GROUP)];
       const target = pick(rng, targets);
-      world.panorama.reboot(target === PANORAMA ? undefined : target);
-      st.preseeded.delete(target);
-      // The other owners of the foreign tags register them again.
-      seedForeign(world, target);
+      // A firewall loses the registered IPs of every vsys, also of those outside the group.
+      const { serial } = targetParts(target);
+      world.panorama.reboot(serial);
+      for (const lost of serial ? targetsOfSerial(serial) : [PANORAMA]) {
+        st.preseeded.delete(lost);
+        // The other owners of the foreign tags register them again.
+        seedForeign(world, lost);
+        noteAuditOnly(st, lost, 'reboot');
+      }
       bump(st.counts, 'reboot');
-      noteAuditOnly(st, target, 'reboot');
       return `reboot ${target} (registered IPs lost)`;
     }
     case 'firewall-connection': {
@@ -649,7 +653,8 @@ async function step(world: ChaosWorld, st: SeedState, index: number): Promise<st
       );
       world.panorama.setConnected(fw.serial, !fw.connected);
       bump(st.counts, fw.connected ? 'firewall-disconnect' : 'firewall-reconnect');
-      if (fw.connected) noteAuditOnly(st, fw.serial, 'firewall-disconnect');
+      if (fw.connected)
+        for (const t of targetsOfSerial(fw.serial)) noteAuditOnly(st, t, 'firewall-disconnect');
       return `firewall ${fw.serial} ${fw.connected ? 'disconnected' : 'reconnected'}`;
     }
     case 'firewall-join': {
@@ -887,16 +892,15 @@ async function deliverUntil(
 
 const recomputeQueueEmpty = async (st: SeedState) => (await st.main.queues.depth(RECOMPUTE_QUEUE)) === 0;
 
-const registeredOn = (world: ChaosWorld, target: string) =>
-  world.panorama.registered(target === PANORAMA ? undefined : target);
+const registeredOn = (world: ChaosWorld, target: string) => registeredOnTarget(world.panorama, target);
+
+/** The target ids of one firewall that the checks read (every vsys of a multi-vsys one). */
+const targetsOfSerial = (serial: string) => FIREWALL_TARGETS.filter((t) => targetParts(t).serial === serial);
 
 /** Where a cluster's tags go now (connected firewalls of its device groups, or Panorama). */
 function connectedTargets(world: ChaosWorld, c: ChaosClusterSpec): string[] {
   if (c.deviceGroups.length === 0) return [PANORAMA];
-  return world.panorama
-    .firewalls()
-    .filter((f) => c.deviceGroups.includes(f.deviceGroup) && f.connected)
-    .map((f) => f.serial);
+  return c.deviceGroups.flatMap((g) => groupTargets(world.panorama, g, true));
 }
 
 /** What the cluster's tags are by the simulator's current Services. */
@@ -942,7 +946,7 @@ function startMigration(world: ChaosWorld, st: SeedState, c: ChaosClusterSpec): 
   const tags = pluginTags(st, c);
   const members = connectedTargets(world, c);
   for (const fw of members) {
-    world.panorama.seedTags(tags, fw);
+    seedTagsOnTarget(world.panorama, tags, fw);
     st.preseeded.set(fw, new Map([...tags].map(([ip, t]) => [ip, [...t].sort()])));
     noteAuditOnly(st, fw, 'migration: plugin tags of Services that no longer exist');
   }
@@ -956,7 +960,7 @@ function startMigration(world: ChaosWorld, st: SeedState, c: ChaosClusterSpec): 
 function checkPluginTags(world: ChaosWorld, st: SeedState, where: string): void {
   const c = st.migrating;
   if (!c) return;
-  const diff = FIREWALLS.flatMap((fw) =>
+  const diff = FIREWALL_TARGETS.flatMap((fw) =>
     tagMapDiff(fw, st.preseeded.get(fw) ?? new Map(), ownedOnDevice(world, fw, [c])),
   );
   if (diff.length) {
@@ -1067,7 +1071,7 @@ async function deleteWhileBusyStep(world: ChaosWorld, st: SeedState, target: Cha
 /** The parts of a recompute's deltas that are not on its (connected) targets. */
 function unappliedDeltas(world: ChaosWorld, o: RecomputeOutcome): string[] {
   const connected = (t: string) =>
-    t === PANORAMA || !!world.panorama.firewalls().find((f) => f.serial === t)?.connected;
+    t === PANORAMA || !!world.panorama.firewalls().find((f) => f.serial === targetParts(t).serial)?.connected;
   return o.targets.filter(connected).flatMap((t) => {
     const reg = registeredOn(world, t);
     return o.deltas.flatMap((d) => {
@@ -1266,7 +1270,8 @@ async function staleDeleteStep(world: ChaosWorld, st: SeedState, target: ChaosCl
 async function firewallLeaveStep(world: ChaosWorld, st: SeedState): Promise<string> {
   const d = st.seedWorld.clusters.find((c) => c.deviceGroups.includes(CHAOS_DEVICE_GROUP));
   const members = world.panorama.firewalls().filter((f) => f.deviceGroup === CHAOS_DEVICE_GROUP);
-  const candidates = members.filter((f) => f.connected);
+  // The multi-vsys firewall stays (moving it would move all its vsys, also those of other groups).
+  const candidates = members.filter((f) => f.connected && !f.vsysGroups);
   if (!d || !st.live.get(d.name) || members.length < 2 || candidates.length === 0) {
     return `firewall-leave: skipped (${members.length} members, ${candidates.length} connected)`;
   }
@@ -1326,7 +1331,7 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
   const migration = !st.strict && chance(rng, 0.5);
 
   // Foreign tags on every target, and a stale owned tag (a manual change) that the audit must remove.
-  for (const target of [PANORAMA, ...FIREWALLS]) seedForeign(world, target);
+  for (const target of [PANORAMA, ...FIREWALL_TARGETS]) seedForeign(world, target);
   world.panorama.seedTags([{ ip: '10.20.0.9', tags: [`aks.${p?.name}.ghost`] }]);
   for (const c of seedWorld.clusters) {
     for (let i = int(rng, 2, 4); i > 0; i--) mutate(st, c, 'add');
@@ -1371,7 +1376,7 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
     log.push(
       `-- final: faults off, firewalls reconnected, dead leases expired (setup ${setupDone - started} ms, steps ${stepsDone - setupDone} ms)`,
     );
-    for (const serial of FIREWALLS) world.panorama.setConnected(serial, true);
+    for (const serial of SERIALS) world.panorama.setConnected(serial, true);
     const simCalls = world.panorama.calls;
     for (const call of simCalls) if (call.fault) bump(st.counts, `panorama:${call.fault}`);
     world.panorama.clearFaults();
@@ -1447,10 +1452,10 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
       [poisonQueueName(DELTA_QUEUE)]: 0,
     });
     const want = desiredByTarget(world, seedWorld);
-    for (const target of [PANORAMA, ...FIREWALLS]) {
+    for (const target of [PANORAMA, ...FIREWALL_TARGETS]) {
       const have = ownedOnDevice(world, target, seedWorld.clusters);
       expect(asObject(have), `owned tags on ${target}`).toEqual(asObject(want.get(target) ?? new Map()));
-      const registered = world.panorama.registered(target === PANORAMA ? undefined : target);
+      const registered = registeredOn(world, target);
       for (const f of FOREIGN) {
         expect(registered.get(f.ip), `foreign tags of ${f.ip} on ${target}`).toEqual(
           expect.arrayContaining(f.tags),
@@ -1458,7 +1463,7 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
       }
     }
     for (const c of seedWorld.clusters.filter((x) => !st.live.get(x.name))) {
-      for (const target of [PANORAMA, ...FIREWALLS]) {
+      for (const target of [PANORAMA, ...FIREWALL_TARGETS]) {
         expect(ownedOnDevice(world, target, [c]).size, `tags of deleted ${c.name} on ${target}`).toBe(0);
       }
     }

@@ -24,7 +24,7 @@ import {
 
 /** The command line's contract for usage and configuration (README: configuration and command line), run as the compiled bin. */
 
-const COMMANDS = ['tags', 'reconcile', 'replay-poison', 'status', 'dev'];
+const COMMANDS = ['tags', 'reconcile', 'replay-poison', 'status', 'explain', 'dag', 'dev'];
 const API_KEY = 'LUFRPT1-not-a-real-key-0123456789abcdef==';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.service-account-token-for-tests';
 const PASSWORD = 'correct horse battery staple';

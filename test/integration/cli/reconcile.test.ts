@@ -27,6 +27,8 @@ import {
 
 const FW1 = '007051000000001';
 const FW2 = '007051000000002';
+/** How summaries and `status` name a firewall of `dg-spoke` (a regular expression): hostname, serial, device group. */
+const named = (serial: string) => `fw-${serial} \\(${serial}\\), device group dg-spoke`;
 const CLUSTERS: WorldCluster[] = [
   {
     name: 'aks-a',
@@ -129,7 +131,8 @@ describe('reconcile / replay-poison / status through the compiled command line',
     expect(r.stdout).toMatch(
       /pushes: 3 messages, \+8\/-0 tags in \d+ Panorama calls; 0 entries rejected, 0 retries, 0 poisoned, 0 left queued/,
     );
-    expect(r.stdout).toMatch(new RegExp(`audit ${FW1}: audited`));
+    expect(r.stdout).toMatch(new RegExp(`audit ${named(FW1)}: audited`));
+    expect(r.stdout).toMatch(new RegExp(`^  target ${named(FW2)}$`, 'm'));
     expect(r.stdout).toMatch(/audit panorama: audited/);
     expect(await world.deps.queues.depth(DELTA_QUEUE)).toBe(0);
   });
@@ -194,7 +197,7 @@ describe('reconcile / replay-poison / status through the compiled command line',
     const text = await cli('status');
     expect(text.code, describeRun(text)).toBe(0);
     expect(text.stdout).toContain(`tag-deltas-poison=2`);
-    expect(text.stdout).toMatch(new RegExp(`target ${FW1}: last push .*, 1 poisoned`));
+    expect(text.stdout).toMatch(new RegExp(`target ${named(FW1)}: last push .*, 1 poisoned`));
     expect(text.stdout).toMatch(/last error: .*503/);
     expect(text.stdout).toContain('2 poisoned messages: run "aks-panorama-sync replay-poison"');
 
@@ -211,6 +214,8 @@ describe('reconcile / replay-poison / status through the compiled command line',
     const replay = await cli('replay-poison');
     expect(replay.code, describeRun(replay)).toBe(0);
     expect(replay.stdout).toContain('tag-deltas-poison: moved 2 messages back to tag-deltas');
+    expect(replay.stdout).toContain('"status" still counts them as pending until it has');
+    expect(replay.stdout).toContain('"aks-panorama-sync reconcile" pushes them from here');
     expect(await world.deps.queues.depth(poisonQueueName(DELTA_QUEUE))).toBe(0);
     expect(await world.deps.queues.depth(DELTA_QUEUE)).toBe(2);
 
@@ -240,7 +245,9 @@ describe('reconcile / replay-poison / status through the compiled command line',
 
     const down = await cli('reconcile');
     expect(down.code, describeRun(down)).toBe(1);
-    expect(down.stdout, describeRun(down)).toMatch(/^cluster aks-a: failed, .*(503|unavailable)/im);
+    expect(down.stdout, describeRun(down)).toMatch(
+      /^cluster aks-a: failed; nothing changed, the firewalls keep its last known state \(generation \d+, [1-9]\d* IPs, [1-9]\d* tags\): .*(503|unavailable)/im,
+    );
     expect(down.stderr).not.toMatch(STACK_LINE);
     expect(userIdCalls().filter((c) => c.status === 200)).toEqual([]);
     const head = await world.deps.clusterState.getHead('aks-a');
@@ -290,8 +297,10 @@ describe('reconcile / replay-poison / status through the compiled command line',
     );
     expect(r.stdout).toMatch(/^cluster aks-a: generation \d+, 4 IPs, \d+ tags, \w+ at \d{4}-/m);
     expect(r.stdout).toMatch(/^cluster aks-b: generation \d+, 3 IPs, \d+ tags, \w+ at \d{4}-/m);
-    expect(r.stdout).toMatch(new RegExp(`^  target ${FW1}: last push \\d{4}-.* \\(generation \\d+, `, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^  target ${FW2}: last push `, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^  target ${named(FW1)}: last push \\d{4}-.* \\(generation \\d+, `, 'm'),
+    );
+    expect(r.stdout).toMatch(new RegExp(`^  target ${named(FW2)}: last push `, 'm'));
     expect(r.stdout).toMatch(/^ {2}target panorama: last push /m);
 
     const report = await status();

@@ -24,6 +24,8 @@ import {
 
 const FW = '007051000000031';
 const DG = 'dg-safety';
+/** How summaries name the firewall: hostname, serial, device group. */
+const NAMED = `fw-${FW} (${FW}), device group ${DG}`;
 const CLUSTER: WorldCluster = {
   name: 'aks-s',
   deviceGroups: [DG],
@@ -65,7 +67,7 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
     // assess
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toContain('cluster aks-s: 0 IPs change (+0 / -0 tags)');
-    expect(r.stdout).toContain(`audit ${FW}: dry run, 0 IPs on device, would repair +24/-0`);
+    expect(r.stdout).toContain(`audit ${NAMED}: dry run, 0 IPs on device, would repair +24/-0`);
     expect(userIdCalls()).toEqual([]);
     expect(world.panorama.registered(FW).size).toBe(0);
 
@@ -74,7 +76,7 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
 
     // assess
     expect(real.code, describeRun(real)).toBe(0);
-    expect(real.stdout).toContain(`audit ${FW}: audited, 0 IPs on device, repaired +24/-0`);
+    expect(real.stdout).toContain(`audit ${NAMED}: audited, 0 IPs on device, repaired +24/-0`);
     expect(world.panorama.registered(FW).size).toBe(24);
   });
 
@@ -113,6 +115,11 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
     expect(world.panorama.registered(FW).size).toBe(24);
     const report = JSON.parse(status.stdout) as StatusReport;
     expect(report.clusters[0]).toMatchObject({ lastRecomputeResult: 'held', heldRemovals: 23 });
+    const check = await cli('status', '--check');
+    expect(check.code, describeRun(check)).toBe(1);
+    expect(check.stderr).toContain(
+      'needs attention: cluster aks-s: 23 tag removals held by the removal guard',
+    );
 
     // act: approval needs the cluster named
     const unnamed = await cli('reconcile', '--allow-removals');
@@ -125,6 +132,9 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
     expect(approved.stdout).toMatch(/cluster aks-s: changed .*-23 tags/);
     expect(world.panorama.registered(FW).size).toBe(1);
     expect((await cli('reconcile')).code).toBe(0);
+    const clear = await cli('status', '--check');
+    expect(clear.code, describeRun(clear)).toBe(0);
+    expect(clear.stderr).not.toContain('needs attention');
   });
 
   it('an entry the device refuses is never counted as done: exit 1 until it is accepted', async () => {
@@ -140,11 +150,16 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
 
     // assess
     expect(r.code, describeRun(r)).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`audit ${FW}: audited, 0 IPs on device, repaired \\+0/-0`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `audit fw-${FW} \\(${FW}\\), device group ${DG}: audited, 0 IPs on device, repaired \\+0/-0`,
+      ),
+    );
     expect(r.stdout).toMatch(/1 entries REJECTED by the device: 10\.31\.0\.1 \[.*\]: .*32 tags/);
     const report = JSON.parse((await cli('status', '--json')).stdout) as StatusReport;
     expect(report.audits.find((a) => a.target === FW)?.lastError).toMatch(/1 entries rejected: 10\.31\.0\.1/);
     expect((await cli('reconcile')).code).toBe(1);
+    expect((await cli('status', '--check')).code).toBe(1);
 
     // act: the other tags go; the next pass is accepted
     world.panorama.reboot(FW);
@@ -152,7 +167,7 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
 
     // assess
     expect(accepted.code, describeRun(accepted)).toBe(0);
-    expect(accepted.stdout).toContain(`audit ${FW}: audited, 0 IPs on device, repaired +1/-0`);
+    expect(accepted.stdout).toContain(`audit ${NAMED}: audited, 0 IPs on device, repaired +1/-0`);
     expect(world.panorama.registered(FW).get('10.31.0.1')).toEqual(['aks.aks-s.svc-0']);
   });
 });

@@ -18,6 +18,7 @@ import {
   type PanoramaSimulatorOptions,
   startPanoramaSimulator,
 } from '../../../sim/panorama/startPanoramaSimulator.js';
+import { rejectionOf as rejection } from '../../helpers/rejectionOf.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url);
 const FW1 = '007951000000001';
@@ -74,15 +75,6 @@ function rawLogger(): Logger & { lines: { level: string; message: string; fields
       lines.push({ level, message, ...(fields ? { fields } : {}) });
     };
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('PanoramaClient against the simulator: keys', () => {
@@ -349,12 +341,13 @@ describe('register/unregister transport', () => {
   it('passes vsys and logs one debug line per call with target, entries, chunk, bytes and duration, never the key', async () => {
     const s = await start();
     const logger = rawLogger();
-    const c = client(s, { vsys: 'vsys2', chunkSize: 2 }, { logger });
+    // PANORAMA_VSYS (`vsys1` here) is for Panorama itself; a firewall call sends its own vsys.
+    const c = client(s, { vsys: 'vsys1', chunkSize: 2 }, { logger });
     await c.registerTags(
       entries(3, () => ['aks.a']),
-      { target: FW1 },
+      { target: FW1, vsys: 'vsys1' },
     );
-    expect(s.calls.map((x) => x.vsys)).toEqual(['vsys2', 'vsys2']);
+    expect(s.calls.map((x) => x.vsys)).toEqual(['vsys1', 'vsys1']);
     const lines = logger.lines.filter((l) => l.message === 'panorama call');
     expect(lines).toHaveLength(2);
     expect(lines[0]?.fields).toMatchObject({ target: FW1, entries: 2, chunk: '1/2', status: 200 });
@@ -397,12 +390,17 @@ describe('device groups and targets', () => {
   it('lists the firewalls of named groups with their connected state', async () => {
     const s = await start();
     const fws = await client(s).listDeviceGroupFirewalls(['dg-spoke-2', 'dg-spoke-1', 'dg-empty']);
+    const fw = (serial: string, deviceGroup: string, connected: boolean, hostname = `fw-${serial}`) => ({
+      ...{ serial, deviceGroup, notifyGroup: deviceGroup, connected, hostname },
+    });
     expect(fws).toEqual([
-      { serial: FW_DOWN, deviceGroup: 'dg-spoke-2', connected: false, hostname: `fw-${FW_DOWN}` },
-      { serial: FW1, deviceGroup: 'dg-spoke-1', connected: true, hostname: 'fw-a' },
-      { serial: FW2, deviceGroup: 'dg-spoke-1', connected: true, hostname: `fw-${FW2}` },
+      fw(FW_DOWN, 'dg-spoke-2', false),
+      fw(FW1, 'dg-spoke-1', true, 'fw-a'),
+      fw(FW2, 'dg-spoke-1', true),
     ]);
-    expect(s.calls[0]?.cmd).toBe('<show><devicegroups/></show>');
+    expect(s.calls.map((c) => c.cmd)).toEqual(
+      expect.arrayContaining(['<show><devicegroups/></show>', '<show><dg-hierarchy></dg-hierarchy></show>']),
+    );
   });
 
   it('raises a permanent error naming unknown device groups', async () => {

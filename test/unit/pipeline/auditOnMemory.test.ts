@@ -338,9 +338,22 @@ describe('auditTargets with firewalls through Panorama', () => {
     ]);
     expect(world.panorama.registered('0101')).toEqual({});
     expect(world.panorama.registered('0102')).toEqual({ '10.1.0.4': WEB_TAGS });
+    const firewall = (serial: string) => ({ hostname: `fw-${serial}`, deviceGroup: 'dg-1' });
     expect(await world.targetStatus.listAuditStatus()).toEqual([
-      { target: '0101', lastError: describeError(failure), lastErrorAt: NOW.toISOString() },
-      { target: '0102', lastAuditAt: NOW.toISOString(), registered: 3, unregistered: 0, lastError: '' },
+      {
+        target: '0101',
+        ...firewall('0101'),
+        lastError: describeError(failure),
+        lastErrorAt: NOW.toISOString(),
+      },
+      {
+        target: '0102',
+        ...firewall('0102'),
+        lastAuditAt: NOW.toISOString(),
+        registered: 3,
+        unregistered: 0,
+        lastError: '',
+      },
     ]);
 
     // act again: a minute later, without force

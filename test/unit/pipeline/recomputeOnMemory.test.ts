@@ -84,8 +84,17 @@ describe('recomputeCluster on in-memory storage', () => {
       { ip: '10.1.0.4', register: WEB_TAGS, unregister: [] },
       { ip: '10.1.0.5', register: DB_TAGS, unregister: [] },
     ]);
-    expect(await world.targetStatus.listPushStatus()).toMatchObject([
-      { cluster: CLUSTER.name, target: '0102', disconnected: true },
+    // Every firewall target is named (its device group); the disconnected one is marked.
+    expect(await world.targetStatus.listPushStatus()).toEqual([
+      { cluster: CLUSTER.name, target: '0101', deviceGroup: 'dg-1' },
+      {
+        cluster: CLUSTER.name,
+        target: '0102',
+        deviceGroup: 'dg-1',
+        disconnected: true,
+        lastError: 'firewall not connected to Panorama; the audit will repair it',
+        lastErrorAt: NOW.toISOString(),
+      },
     ]);
   });
 

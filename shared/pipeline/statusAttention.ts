@@ -1,0 +1,37 @@
+import type { PanoramaPeersReport } from '../panorama/panoramaPeersReport.js';
+import type { StatusReport } from './collectStatus.js';
+
+/**
+ * What in a status report needs someone's attention, one line each (empty: nothing): a failed or
+ * held cluster, a device group that resolves to no firewall, a target whose last push failed or had rejected entries, a failed audit, poisoned
+ * messages, an HA pair of Panoramas with no active peer. A disconnected firewall, a cluster still recomputing and IPs over their tag budget are
+ * shown by `status` but are not failures here. Pure; `status --check` exits 1 on any.
+ */
+export function statusAttention(report: StatusReport, panorama?: PanoramaPeersReport): string[] {
+  const lines: string[] = [];
+  if (panorama && !panorama.active)
+    lines.push('Panorama HA pair: no active peer; pushes and audits are retried until one is active');
+  for (const c of report.clusters) {
+    if (c.heldRemovals > 0)
+      lines.push(`cluster ${c.cluster}: ${c.heldRemovals} tag removals held by the removal guard`);
+    else if (c.lastRecomputeResult === 'failed')
+      lines.push(`cluster ${c.cluster}: last recompute failed: ${c.lastError ?? 'unknown error'}`);
+    for (const problem of c.targetProblems ?? []) lines.push(`cluster ${c.cluster}: ${problem}`);
+    for (const t of c.targets) {
+      if (t.failedEntries)
+        lines.push(
+          `cluster ${c.cluster} target ${t.target}: ${t.failedEntries} entries rejected by the device`,
+        );
+      else if (t.lastError && !t.disconnected)
+        lines.push(`cluster ${c.cluster} target ${t.target}: ${t.lastError}`);
+    }
+  }
+  for (const a of report.audits) if (a.lastError) lines.push(`audit ${a.target}: ${a.lastError}`);
+  for (const q of report.queues) {
+    if (q.name.endsWith('-poison') && q.depth > 0)
+      lines.push(
+        `${q.depth} poisoned messages in ${q.name}: run "aks-panorama-sync replay-poison" once the cause is fixed`,
+      );
+  }
+  return lines;
+}

@@ -1,0 +1,4 @@
+import { MemoryPermits } from '../../helpers/memoryPermits.js';
+import { describePermitRepositoryContract } from '../../helpers/permitRepositoryContract.js';
+
+describePermitRepositoryContract('MemoryPermits', () => new MemoryPermits());
