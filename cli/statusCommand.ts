@@ -1,15 +1,21 @@
 import { parseArgs } from 'node:util';
+import { InputError } from '../shared/errors.js';
 import { formatPanoramaPeers, panoramaPeersReport } from '../shared/panorama/panoramaPeersReport.js';
+import { parseTargetId } from '../shared/panorama/targetId.js';
 import { collectStatus, formatStatus } from '../shared/pipeline/collectStatus.js';
 import { statusAttention } from '../shared/pipeline/statusAttention.js';
+import { formatHoldings, readTargetHoldings } from '../shared/pipeline/targetHoldings.js';
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
 
-const HELP = `Usage: aks-panorama-sync status [--json] [--check]
+const HELP = `Usage: aks-panorama-sync status [--json] [--check] [--target TARGET]
 
 Per cluster and target: last recompute, last push, counts, errors, held removals, IPs cut to their
 tag budget, queue and poison depth.
 
+  --target TARGET  what one target holds now (read back from the device): every registered IP
+             with its tags, ours (owned) and others' (foreign) apart; TARGET is a serial,
+             SERIAL:vsysN or panorama
   --json     the report as JSON
   --check    also list what needs attention (held or failed clusters, rejected entries, failed
              pushes or audits, poisoned messages) on stderr and exit 1 if anything does
@@ -23,6 +29,7 @@ export const statusCommand: Command = async (args, io) => {
     options: {
       json: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
+      target: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -31,6 +38,19 @@ export const statusCommand: Command = async (args, io) => {
     return ExitCode.ok;
   }
   const { deps } = cliRuntime(io);
+  if (values.target !== undefined) {
+    if (!parseTargetId(values.target))
+      throw new InputError(
+        `--target: not a target id: ${JSON.stringify(values.target)} (a serial, SERIAL:vsysN or panorama)`,
+      );
+    const held = await readTargetHoldings(deps, values.target);
+    io.stdout(
+      values.json
+        ? `${JSON.stringify({ target: values.target, ips: held }, null, 2)}\n`
+        : formatHoldings(values.target, held),
+    );
+    return ExitCode.ok;
+  }
   const monitored = (await deps.clusters.listClusters()).map((c) => c.name);
   const [report, panorama] = await Promise.all([
     collectStatus({ ...deps, monitored }),

@@ -219,7 +219,9 @@ async function readInput(file: string | undefined, io: CliIo): Promise<KubeServi
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${source} is not valid JSON: ${(err as Error).message}`);
+    const yaml = /^\s*(apiVersion|kind|items|metadata)\s*:/m.test(text);
+    const hint = yaml ? ' (it looks like YAML: run kubectl with "-o json", e.g. kubectl get svc -A -o json)' : '';
+    throw new UsageError(`${source} is not valid JSON${hint}: ${(err as Error).message}`);
   }
   return servicesOf(json, io);
 }

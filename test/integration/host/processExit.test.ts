@@ -23,7 +23,11 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 function buildForNode(): void {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      e.isDirectory()
+        ? walk(join(dir, e.name))
+        : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+          ? [join(dir, e.name)]
+          : [],
     );
   for (const file of [...walk(join(ROOT, 'host')), ...walk(join(ROOT, 'shared'))]) {
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {

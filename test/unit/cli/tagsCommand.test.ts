@@ -191,7 +191,13 @@ describe('tags command', () => {
       '{"kind": "List", "items": [',
       /^aks-panorama-sync tags: stdin is not valid JSON: /,
     ],
-    ['bad JSON with newlines in it', ['--cluster', 'c1'], '{\n\n"a":\n}\n', /not valid JSON/],
+    ['bad JSON with newlines in it', ['--cluster', 'c1'], '{\n\n"a":\n}\n', /not valid JSON: /],
+    [
+      'YAML (kubectl without -o json)',
+      ['--cluster', 'c1'],
+      'apiVersion: v1\nitems:\n- kind: Service\n',
+      /stdin is not valid JSON \(it looks like YAML: run kubectl with "-o json", e.g\. kubectl get svc -A -o json\): /,
+    ],
     ['empty input', ['--cluster', 'c1'], '  \n', /stdin is empty; expected a ServiceList JSON/],
     [
       'a bad selector',
