@@ -220,7 +220,9 @@ async function readInput(file: string | undefined, io: CliIo): Promise<KubeServi
     json = JSON.parse(text);
   } catch (err) {
     const yaml = /^\s*(apiVersion|kind|items|metadata)\s*:/m.test(text);
-    const hint = yaml ? ' (it looks like YAML: run kubectl with "-o json", e.g. kubectl get svc -A -o json)' : '';
+    const hint = yaml
+      ? ' (it looks like YAML: run kubectl with "-o json", e.g. kubectl get svc -A -o json)'
+      : '';
     throw new UsageError(`${source} is not valid JSON${hint}: ${(err as Error).message}`);
   }
   return servicesOf(json, io);
