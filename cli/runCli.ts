@@ -5,7 +5,7 @@ const USAGE = `Usage: aks-panorama-sync <command> [options]
 
 Commands:
   tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]...
-       [--namespace-tags] [--max-tags-per-ip N] [--live] [FILE]
+       [--namespace-tags] [--max-tags N] [--live] [FILE]
                       print the IP tags of a Kubernetes ServiceList (FILE or stdin) or, with --live,
                       of a configured cluster; "tags --help" says what each option does
   reconcile [--cluster NAME] [--dry-run] [--no-audit]

@@ -24,7 +24,7 @@ import {
 import { type CliIo, type Command, ExitCode, readAll } from './CliIo.js';
 
 const USAGE =
-  'tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]... [--namespace-tags] [--max-tags-per-ip N] [--live] [FILE]';
+  'tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]... [--namespace-tags] [--max-tags N] [--live] [FILE]';
 
 const HELP = `Usage: aks-panorama-sync ${USAGE}
 
@@ -43,7 +43,7 @@ e.g. kubectl get svc -A -o json | aks-panorama-sync tags --cluster aks-prod-1 --
                              --include-label), e.g. --exclude-label helm.sh/chart
                              Selectors match on every label, whether it is tagged or not.
   --namespace-tags           also tag every IP of a Service with aks.<cluster>.ns.<namespace>
-  --max-tags-per-ip N        the most tags one IP gets, 1-32 (default 32, the PAN-OS limit); an IP
+  --max-tags N               the most tags one IP gets, 1-32 (default 32, the PAN-OS limit); an IP
                              with more keeps its Service tags, then namespace tags, then selector
                              tags, then label tags by key and value, and a warning names the IP, its
                              Services and the tags left out
@@ -108,7 +108,7 @@ function parseGlobArg(flag: string, glob: string): string {
 function parseBudgetArg(text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!isTagBudget(n))
-    throw new UsageError(`--max-tags-per-ip expects ${TAG_BUDGET_RULE}, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--max-tags expects ${TAG_BUDGET_RULE}, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -120,8 +120,8 @@ function applyValueOption(out: TagsArgs, flag: string, value: () => string, seen
   } else if (flag === '--selector') out.selectors.push(parseSelectorArg(value(), seen));
   else if (flag === '--include-label') out.include = [...(out.include ?? []), parseGlobArg(flag, value())];
   else if (flag === '--exclude-label') out.exclude.push(parseGlobArg(flag, value()));
-  else if (flag === '--max-tags-per-ip') {
-    if (out.maxTagsPerIp !== undefined) throw new UsageError('--max-tags-per-ip is given twice');
+  else if (flag === '--max-tags' || flag === '--max-tags-per-ip') {
+    if (out.maxTagsPerIp !== undefined) throw new UsageError(`${flag} is given twice`);
     out.maxTagsPerIp = parseBudgetArg(value());
   } else return false;
   return true;
@@ -263,7 +263,7 @@ async function loadServices(
 
 /**
  * `tags --cluster NAME [--selector NAME=SELECTOR]… [--include-label GLOB]… [--exclude-label GLOB]…
- * [--namespace-tags] [--max-tags-per-ip N] [--live] [FILE]`: prints `{"<ip>": [tags]}` for a
+ * [--namespace-tags] [--max-tags N] [--live] [FILE]`: prints `{"<ip>": [tags]}` for a
  * ServiceList (FILE or stdin) or, with `--live`, for the configured cluster's Services (its tag
  * settings apply unless options replace them). Issues go to stderr and do not change the exit code;
  * bad arguments or input exit 2.

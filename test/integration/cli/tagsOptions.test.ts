@@ -41,7 +41,7 @@ describe('tags options', { timeout: 180_000 }, () => {
         '--exclude-label',
         'app.kubernetes.io/version',
         '--namespace-tags',
-        '--max-tags-per-ip',
+        '--max-tags',
         '4',
         '--selector',
         'big=replicas>10',
@@ -94,7 +94,7 @@ describe('tags options', { timeout: 180_000 }, () => {
       '--include-label GLOB',
       '--exclude-label GLOB',
       '--namespace-tags',
-      '--max-tags-per-ip N',
+      '--max-tags N',
     ]) {
       expect(top.stdout).toContain(option);
       expect(help.stdout).toContain(option);

@@ -321,15 +321,18 @@ describe('tags command: label filters, namespace tags, budget', () => {
     expect(json['10.0.0.1']).toEqual(['aks.c1.ns.shop', 'aks.c1.svc.app.web', 'aks.c1.web']);
   });
 
-  it('cuts an IP to --max-tags-per-ip with one warning line and exit code 0', async () => {
-    const { code, json, err } = await tagsOf('--max-tags-per-ip', '2', '--selector', 'web=app=web');
-    expect(code).toBe(0);
-    expect(json['10.0.0.1']).toEqual(['aks.c1.web', 'aks_web.c1.web']);
-    expect(err).toMatch(
-      /^warning: IP 10\.0\.0\.1 of Service "shop\/web" in cluster c1 has 6 tags, more than its budget of 2; not registered: "aks\.c1\.svc\.app\.kubernetes\.io\/version\.1\.2\.3", /,
-    );
-    expect(err.split('\n')).toHaveLength(2);
-  });
+  it.each(['--max-tags', '--max-tags-per-ip'])(
+    'cuts an IP to %s with one warning line and exit code 0',
+    async (flag) => {
+      const { code, json, err } = await tagsOf(flag, '2', '--selector', 'web=app=web');
+      expect(code).toBe(0);
+      expect(json['10.0.0.1']).toEqual(['aks.c1.web', 'aks_web.c1.web']);
+      expect(err).toMatch(
+        /^warning: IP 10\.0\.0\.1 of Service "shop\/web" in cluster c1 has 6 tags, more than its budget of 2; not registered: "aks\.c1\.svc\.app\.kubernetes\.io\/version\.1\.2\.3", /,
+      );
+      expect(err.split('\n')).toHaveLength(2);
+    },
+  );
 
   it('keeps 32 tags per IP by default', async () => {
     const many = Object.fromEntries(
@@ -381,15 +384,11 @@ describe('tags command: label filters, namespace tags, budget', () => {
       /invalid --exclude-label "a b": it contains " ", which no label key holds/,
     ],
     ['--include-label without a value', ['--include-label'], /--include-label needs a value/],
-    [
-      'a budget of 0',
-      ['--max-tags-per-ip', '0'],
-      /--max-tags-per-ip expects an integer from 1 to 32, got "0"/,
-    ],
+    ['a budget of 0', ['--max-tags-per-ip', '0'], /--max-tags expects an integer from 1 to 32, got "0"/],
     [
       'a budget of 33',
-      ['--max-tags-per-ip=33'],
-      /--max-tags-per-ip expects an integer from 1 to 32, got "33"/,
+      ['--max-tags=33'],
+      /--max-tags expects an integer from 1 to 32, got "33"/,
     ],
     ['a budget that is not a number', ['--max-tags-per-ip', '8x'], /got "8x"/],
     [
@@ -425,7 +424,7 @@ describe('tags command: label filters, namespace tags, budget', () => {
       '--include-label GLOB',
       '--exclude-label GLOB',
       '--namespace-tags',
-      '--max-tags-per-ip N',
+      '--max-tags N',
     ])
       expect(help).toContain(option);
     expect(help).toContain('"*" matches any run of characters, "/" included');
