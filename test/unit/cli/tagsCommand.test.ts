@@ -385,11 +385,7 @@ describe('tags command: label filters, namespace tags, budget', () => {
     ],
     ['--include-label without a value', ['--include-label'], /--include-label needs a value/],
     ['a budget of 0', ['--max-tags-per-ip', '0'], /--max-tags expects an integer from 1 to 32, got "0"/],
-    [
-      'a budget of 33',
-      ['--max-tags=33'],
-      /--max-tags expects an integer from 1 to 32, got "33"/,
-    ],
+    ['a budget of 33', ['--max-tags=33'], /--max-tags expects an integer from 1 to 32, got "33"/],
     ['a budget that is not a number', ['--max-tags-per-ip', '8x'], /got "8x"/],
     [
       'a budget given twice',
@@ -420,12 +416,7 @@ describe('tags command: label filters, namespace tags, budget', () => {
     const t = io();
     expect(await runCli(['tags', '--help'], t)).toBe(0);
     const help = t.out();
-    for (const option of [
-      '--include-label GLOB',
-      '--exclude-label GLOB',
-      '--namespace-tags',
-      '--max-tags N',
-    ])
+    for (const option of ['--include-label GLOB', '--exclude-label GLOB', '--namespace-tags', '--max-tags N'])
       expect(help).toContain(option);
     expect(help).toContain('"*" matches any run of characters, "/" included');
     expect(help).toContain('Selectors match on every label, whether it is tagged or not.');
