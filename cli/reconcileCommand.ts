@@ -162,7 +162,20 @@ function pushSummary(drain: DrainResult) {
     retried: drain.retried,
     poisoned: drain.poisoned,
     leftQueued: drain.leftQueued,
+    failuresByTarget: drain.failuresByTarget,
   };
+}
+
+/** One line per `cluster/target` whose pushes failed: attempts, poisoned messages, the last error. */
+function formatPushFailures(failures: DrainResult['failuresByTarget']): string[] {
+  return Object.entries(failures)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, f]) => {
+      const poisoned = f.poisoned
+        ? `, ${f.poisoned} poisoned (replay-poison brings them back)`
+        : ', will be retried';
+      return `  push ${key}: ${f.failedAttempts} failed attempts${poisoned}: ${f.lastError}`;
+    });
 }
 
 function formatCluster(r: Omit<ClusterOutcome, 'deltas'>): string[] {
@@ -296,6 +309,7 @@ export const reconcileCommand: Command = async (args, io) => {
     const lines = summary.clusters.flatMap(formatCluster);
     lines.push(
       `pushes: ${p.messages} messages, +${p.registered}/-${p.unregistered} tags in ${p.panoramaCalls} Panorama calls; ${p.entryFailures} entries rejected, ${p.retried} retries, ${p.poisoned} poisoned, ${p.leftQueued} left queued`,
+      ...formatPushFailures(p.failuresByTarget),
     );
     for (const audit of audits) lines.push(...formatAudit(audit));
     io.stdout(`${lines.join('\n')}\n`);

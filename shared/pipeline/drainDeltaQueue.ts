@@ -16,6 +16,8 @@ export interface DrainResult {
   retried: number;
   /** Messages moved to the poison queue after `maxDequeueCount` attempts (or undecodable). */
   poisoned: number;
+  /** Failed attempts and poisoned messages per `cluster/target` (`?` where the message could not be read). */
+  failuresByTarget: Record<string, { failedAttempts: number; poisoned: number; lastError: string }>;
   /** Messages still queued when the drain stopped (time budget). */
   leftQueued: number;
 }
@@ -30,7 +32,7 @@ export async function drainDeltaQueue(
   deps: PipelineDeps,
   options: { maxDequeueCount: number; retryDelaySeconds?: number; budgetMs?: number },
 ): Promise<DrainResult> {
-  const result: DrainResult = { pushed: [], retried: 0, poisoned: 0, leftQueued: 0 };
+  const result: DrainResult = { pushed: [], retried: 0, poisoned: 0, failuresByTarget: {}, leftQueued: 0 };
   const deadline = Date.now() + (options.budgetMs ?? 120_000);
   const retryDelay = options.retryDelaySeconds ?? 1;
   const poison = poisonQueueName(DELTA_QUEUE);
@@ -48,7 +50,10 @@ export async function drainDeltaQueue(
         await deps.queues.delete(DELTA_QUEUE, m);
       } catch (err) {
         const unreadable = err instanceof InputError;
-        if (messageDisposition(false, m.dequeueCount, options.maxDequeueCount, { unreadable }) === 'poison') {
+        const poisoned =
+          messageDisposition(false, m.dequeueCount, options.maxDequeueCount, { unreadable }) === 'poison';
+        countFailure(result, m.messageText, poisoned, err);
+        if (poisoned) {
           await deps.queues.sendText(poison, m.messageText);
           await deps.queues.delete(DELTA_QUEUE, m);
           result.poisoned++;
@@ -66,4 +71,15 @@ export async function drainDeltaQueue(
   }
   result.leftQueued = await deps.queues.depth(DELTA_QUEUE);
   return result;
+}
+
+/** Counts a failed attempt (and a poisoning) against the message's `cluster/target`. */
+function countFailure(result: DrainResult, messageText: string, poisoned: boolean, err: unknown): void {
+  const { cluster = '?', target = '?' } = messageFields(messageText);
+  const key = `${cluster}/${target}`;
+  const entry = result.failuresByTarget[key] ?? { failedAttempts: 0, poisoned: 0, lastError: '' };
+  result.failuresByTarget[key] = entry;
+  entry.failedAttempts++;
+  if (poisoned) entry.poisoned++;
+  entry.lastError = describeError(err);
 }

@@ -172,6 +172,15 @@ describe('reconcile / replay-poison / status through the compiled command line',
       /cluster aks-a: changed \(generation \d+\), 3 IPs, \+3\/-0 tags, 2 messages to 2 targets/,
     );
     expect(down.stdout).toMatch(/2 poisoned, 0 left queued/);
+    // Which targets failed, how often, and what comes next.
+    for (const fw of [FW1, FW2]) {
+      expect(down.stdout).toMatch(
+        new RegExp(
+          `^ {2}push aks-a/${fw}: \\d+ failed attempts, 1 poisoned \\(replay-poison brings them back\\): .*503`,
+          'm',
+        ),
+      );
+    }
     expect(down.stderr).not.toMatch(STACK_LINE);
     expect(world.panorama.registered(FW1).has('10.1.0.9')).toBe(false);
     expect(world.panorama.registered(FW2).has('10.1.0.9')).toBe(false);
