@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../config/loadConfig.js';
 import { describeError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
-import type { EntryFailure, IpTagEntry } from '../panorama/PanoramaApi.js';
+import type { EntryFailure, IpTagEntry, PanoramaApi } from '../panorama/PanoramaApi.js';
 import { acceptedPairs, describeRejected } from '../panorama/rejectedEntries.js';
 import { type ClusterHead, ConcurrencyConflictError } from '../state/ClusterStateRepository.js';
 import { isOwnedBy, OWNED_TAG_PREFIXES } from '../tags/tagGrammar.js';
@@ -147,9 +147,11 @@ async function planAudit(deps: PipelineDeps, dryRun: boolean): Promise<AuditPlan
     heads: new Map(audited.map((h) => [h.cluster.toLowerCase(), h])),
     info: new Map(),
   };
+  // Clusters notifying the same device groups share one read of them per pass.
+  const panorama = oneReadPerGroups(deps.panorama);
   for (const head of audited) {
     const config = inDirectory.get(head.cluster.toLowerCase());
-    const resolved = config ? await resolveOrLast(deps, config, head) : undefined;
+    const resolved = config ? await resolveOrLast({ ...deps, panorama }, config, head) : undefined;
     const targets = resolved?.targets ?? head.targets;
     for (const target of targets) addTo(plan.byTarget, target, head.cluster);
     for (const target of resolved?.disconnected ?? []) addTo(plan.disconnected, target, head.cluster);
@@ -168,6 +170,22 @@ async function planAudit(deps: PipelineDeps, dryRun: boolean): Promise<AuditPlan
     if (!dryRun) await recordResolution(deps, head, retirement.retiring, resolved.problems);
   }
   return plan;
+}
+
+/** `panorama` whose device-group reads are shared by callers asking for the same groups. */
+function oneReadPerGroups(panorama: PanoramaApi): PanoramaApi {
+  const reads = new Map<string, ReturnType<PanoramaApi['listDeviceGroupFirewalls']>>();
+  return {
+    registerTags: (entries, options) => panorama.registerTags(entries, options),
+    unregisterTags: (entries, options) => panorama.unregisterTags(entries, options),
+    listRegisteredIps: (options) => panorama.listRegisteredIps(options),
+    listDeviceGroupFirewalls: (groups) => {
+      const key = [...groups].sort().join('\n');
+      const read = reads.get(key) ?? panorama.listDeviceGroupFirewalls(groups);
+      reads.set(key, read);
+      return read;
+    },
+  };
 }
 
 async function resolveOrLast(deps: PipelineDeps, config: ClusterConfig, head: ClusterHead) {

@@ -1,5 +1,6 @@
 import { describeTarget } from '../panorama/targetId.js';
-import { decodeMessage, type PipelineQueues } from '../queues/PipelineQueues.js';
+import { messageFields } from '../queues/messageFields.js';
+import type { PipelineQueues } from '../queues/PipelineQueues.js';
 import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNames.js';
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
 import type { AuditStatus, TargetStatus, TargetStatusRepository } from '../state/TargetStatusRepository.js';
@@ -49,8 +50,8 @@ export interface StatusReport {
 async function countByTarget(queues: PipelineQueues, queueName: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const m of await queues.peek(queueName, 32)) {
-    const body = decodeMessage(m.messageText) as { cluster?: unknown; target?: unknown } | null;
-    const key = `${String(body?.cluster ?? '?')}/${String(body?.target ?? '?')}`;
+    const { cluster = '?', target = '?' } = messageFields(m.messageText);
+    const key = `${cluster}/${target}`;
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;

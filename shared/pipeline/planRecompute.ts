@@ -38,6 +38,8 @@ export interface RemovalRules {
    * the held removals below the thresholds.
    */
   holdBase: number;
+  /** The cluster, named in the hold's reason (what to run to apply it). */
+  cluster?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ export function planRecompute(last: IpTagMap, desired: IpTagMap, rules: RemovalR
   let committed = desired;
   let hold: RemovalVerdict | undefined;
   if (rules.guarded && rules.policy !== 'upsert-only') {
-    const verdict = judgeRemovals(deltas, rules.holdBase || countPairs(last), rules.guard);
+    const verdict = judgeRemovals(deltas, rules.holdBase || countPairs(last), rules.guard, rules.cluster);
     if (verdict.held) {
       hold = verdict;
       committed = keepRemovedPairs(last, desired);

@@ -243,6 +243,7 @@ function removalRules(
     guard: deps.removalGuard,
     guarded: !deleted && !allowRemovals,
     holdBase: head?.heldRemovals ? head.holdBasePairs : 0,
+    ...(head ? { cluster: head.cluster } : {}),
   };
 }
 

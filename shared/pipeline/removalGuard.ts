@@ -42,6 +42,7 @@ export function judgeRemovals(
   deltas: readonly TagDelta[],
   committedPairs: number,
   guard: RemovalGuard,
+  cluster = '<name>',
 ): RemovalVerdict {
   const removals = deltas.reduce((n, d) => n + d.unregister.length, 0);
   const held =
@@ -58,7 +59,7 @@ export function judgeRemovals(
     reason:
       `removal guard: ${removals} of ${committedPairs} committed tag assignments (${share}%) would be unregistered ` +
       `(thresholds REMOVAL_GUARD_PERCENT=${guard.percent}, REMOVAL_GUARD_MIN=${guard.min}); registrations go through, removals are held. ` +
-      'If the change is intended, run "aks-panorama-sync reconcile --cluster <name> --allow-removals"; ' +
+      `If the change is intended, run "aks-panorama-sync reconcile --cluster ${cluster} --allow-removals"; ` +
       'if not, fix the cause (a selector typo, a failing Service list, a label change)',
   };
 }

@@ -110,7 +110,7 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
     expect(dry.stdout).toMatch(/would be HELD: removal guard: 23 of 24/);
     expect(held.code, describeRun(held)).toBe(1);
     expect(held.stdout).toMatch(
-      /cluster aks-s: held .*\n {2}HELD: removal guard: 23 of 24 .*--allow-removals/,
+      /cluster aks-s: held .*\n {2}HELD: removal guard: 23 of 24 .*reconcile --cluster aks-s --allow-removals/,
     );
     expect(world.panorama.registered(FW).size).toBe(24);
     const report = JSON.parse(status.stdout) as StatusReport;

@@ -414,4 +414,26 @@ describe('auditTargets with firewalls through Panorama', () => {
       true,
     );
   });
+
+  it('reads the device groups once per pass for clusters that notify the same groups', async () => {
+    // prepare
+    const world = auditWorld({
+      clusters: [clusterConfig('aks-a', ['dg-1']), clusterConfig('aks-b', ['dg-1'])],
+      services: { 'aks-a': [WEB], 'aks-b': [service('api', '10.2.0.4')] },
+      firewalls: FIREWALLS,
+    });
+    await sync(world, 'aks-a');
+    await sync(world, 'aks-b');
+    world.panorama.resetCalls();
+
+    // act
+    const outcomes = await auditTargets(world.deps, { force: true });
+
+    // assess
+    expect(outcomes.map((o) => [o.target, o.status])).toEqual([
+      ['0101', 'audited'],
+      ['0102', 'audited'],
+    ]);
+    expect(world.panorama.calls.filter((c) => c.method === 'listDeviceGroupFirewalls')).toHaveLength(1);
+  });
 });
