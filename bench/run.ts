@@ -13,9 +13,20 @@ import { formatSummary, summarize } from './summary.js';
  * for comparison over time. Benchmarks print; they never fail on a timing.
  */
 const here = dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
-/** In-process sections first (their memory figures are the runner's own), then the heavy ones. */
-const ORDER = ['tagsBench.js', 'panoramaBench.js', 'pipelineBench.js', 'latencyBench.js'];
+/** Section names; `--name=value` options are read by the sections (`bench/benchOptions.ts`). */
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+/**
+ * In-process sections first (their memory figures are the runner's own), then the cold start (fresh
+ * `node` processes, before the heavy sections load this one), then the heavy ones.
+ */
+const ORDER = [
+  'tagsBench.js',
+  'panoramaBench.js',
+  'coldStartBench.js',
+  'harvestBench.js',
+  'pipelineBench.js',
+  'latencyBench.js',
+];
 const rank = (f: string) => (ORDER.includes(f) ? ORDER.indexOf(f) : ORDER.length);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('Bench.js'))

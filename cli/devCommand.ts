@@ -8,10 +8,16 @@ import {
   demoLoadBalancerEvent,
   describeFirewalls,
   startDemoBackends,
+  writeDemoSettingsFile,
 } from '../host/startDemo.js';
 import { type LocalHost, startLocalHost } from '../host/startLocalHost.js';
 import { DEFAULT_RECONCILE_SCHEDULE, loadConfig } from '../shared/config/loadConfig.js';
-import { effectiveSettings, type Settings } from '../shared/config/localSettings.js';
+import {
+  DEMO_SETTINGS_FILE,
+  effectiveSettings,
+  isConfigured,
+  type Settings,
+} from '../shared/config/localSettings.js';
 import { InputError } from '../shared/errors.js';
 import { type Logger, prettyLogger } from '../shared/logger.js';
 import { createRuntime, setRuntime } from '../shared/runtime/createRuntime.js';
@@ -20,6 +26,7 @@ import { makeService } from '../sim/kubernetes/makeService.js';
 import { type Command, ExitCode } from './CliIo.js';
 
 const FUNCTIONS_DIR = fileURLToPath(new URL('../functions', import.meta.url));
+const CLI_BIN = fileURLToPath(new URL('../bin/aks-panorama-sync.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Posts one event to the local host's Event Grid webhook. */
@@ -42,9 +49,43 @@ async function demoStep(
   say('  posted a Microsoft.Network/loadBalancers/write event to the Event Grid webhook');
 }
 
+/** How to drive the running demo: the CLI against it, the `demo` commands, the demo-only credentials. */
+function sayHowToDrive(host: LocalHost, demo: Demo, cwd: string, say: (text: string) => void): void {
+  const row = ([command, what]: readonly [string, string]) => `  ${command.padEnd(44)} ${what}`;
+  const cli: [string, string][] = [
+    ['aps status', 'per cluster and target'],
+    [`aps status --target vmseries-${DEMO.firewalls[0].slice(-3)}`, 'what that firewall holds now'],
+    [`aps tags --cluster ${DEMO.cluster} --live -v`, 'the tags of the cluster, and what is skipped'],
+    [`aps dag "'aks.${DEMO.cluster}.svc.app.web'"`, 'the IPs a DAG match selects'],
+    ['aps explain 10.240.0.10', 'why an IP has its tags'],
+    ['aps reconcile --dry-run', 'what a full pass would change'],
+  ];
+  const changes: [string, string][] = [
+    ['aps demo add shop/orders --ip 10.240.0.30 --label app=web --label tier=front', ''],
+    ['aps demo label shop/orders tier=edge', '(tier- removes the label)'],
+    ['aps demo delete shop/orders', ''],
+    ['aps demo list', 'the Services, IPs and labels'],
+  ];
+  say(
+    [
+      `\nDrive the demo from another terminal, in ${cwd}: the CLI reads ${DEMO_SETTINGS_FILE},`,
+      'written there for this run (mode 0600, removed when the demo stops), so every command works against it.',
+      `  alias aps='node ${CLI_BIN}'`,
+      ...cli.map(row),
+      'Change the simulated cluster (each change posts the load balancer event AKS would raise):',
+      ...changes.map((c) => row(c).trimEnd()),
+      `Status page: ${host.url}/api/status?code=${host.functionKey}`,
+      'Demo-only credentials (random for this run, accepted only by these local simulators):',
+      `  Kubernetes API simulator ${demo.kube.url}  bearer token ${demo.kube.token}`,
+      `  Panorama simulator       ${demo.panorama.url}  API key ${demo.panorama.apiKey}`,
+    ].join('\n'),
+  );
+}
+
 function sayHowToPostEvents(host: LocalHost, say: (text: string) => void): void {
   say(
-    '\nThe story is done; the host keeps running (reconcile every 30 s, audit every minute). Post an event yourself:\n' +
+    '\nThe story is done; the host keeps running (reconcile every 30 s, audit every minute). Change the\n' +
+      'cluster with "aps demo add|label|delete" (above), or post an event yourself:\n' +
       `  curl -s -X POST '${host.url}/runtime/webhooks/eventgrid?functionName=onResourceEvent' \\\n` +
       `    -H 'aeg-event-type: Notification' -H 'content-type: application/json' \\\n` +
       `    -d '${JSON.stringify([demoLoadBalancerEvent()])}'\n` +
@@ -161,6 +202,21 @@ async function startDemoWithBanner(say: (text: string) => void): Promise<Demo> {
   return demo;
 }
 
+/**
+ * Writes the settings file the CLI uses to reach this demo; the storage connection string only
+ * when it is the Azurite started here (a user's own storage setting is never copied to a file).
+ */
+function writeDemoFile(cwd: string, host: LocalHost, demo: Demo, ownStorage: boolean): () => void {
+  return writeDemoSettingsFile(cwd, {
+    hostUrl: host.url,
+    functionKey: host.functionKey,
+    Values: {
+      ...demo.settings,
+      ...(ownStorage ? { AzureWebJobsStorage: host.storageConnectionString } : {}),
+    },
+  });
+}
+
 /** Prints the demo firewalls' tags 400 ms after the last of a run of successful `pushTagDeltas`. */
 function reportFirewallTags(
   demo: Demo,
@@ -216,11 +272,12 @@ export const devCommand: Command = async (args, io) => {
   }
   await checkPortFree(options.port);
   const settings = effectiveSettings(io.env, io.cwd);
-  const configured = ['PANORAMA_URL', 'CLUSTERS', 'DISCOVERY_TAG'].some((k) => settings[k]);
+  const configured = isConfigured(settings);
   const say = (text: string) => io.stdout(`${text}\n`);
   const logger = prettyLogger(options.verbose ? 'debug' : 'info', io.stderr);
   let demo: Demo | undefined;
   let host: LocalHost | undefined;
+  let removeDemoFile: (() => void) | undefined;
   const signals = handleStopSignals(say);
   const { isStopping } = signals;
   try {
@@ -229,9 +286,12 @@ export const devCommand: Command = async (args, io) => {
       Object.assign(settings, demo.settings);
     }
     settings.RECONCILE_SCHEDULE ||= DEFAULT_RECONCILE_SCHEDULE;
-    if (settings.AzureWebJobsStorage) loadConfig(settings);
+    const ownStorage = !settings.AzureWebJobsStorage;
+    if (!ownStorage) loadConfig(settings);
     host = await startDevHost({ settings, port: options.port, logger, demo, say, isStopping });
     if (demo && !isStopping()) {
+      removeDemoFile = writeDemoFile(io.cwd, host, demo, ownStorage);
+      sayHowToDrive(host, demo, io.cwd, say);
       say(`\nThe local Functions host runs at ${host.url}. Watch the tags arrive:`);
       void runDemoStory(host, demo, say, isStopping).catch((err) => say(`demo step failed: ${String(err)}`));
     }
@@ -240,6 +300,7 @@ export const devCommand: Command = async (args, io) => {
     return ExitCode.ok;
   } finally {
     signals.release();
+    removeDemoFile?.();
     await host?.stop();
     setRuntime(undefined);
     await demo?.stop();

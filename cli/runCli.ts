@@ -17,6 +17,8 @@ Commands:
   dag EXPRESSION [--target SERIAL] [--json]
                       the IPs a PAN-OS Dynamic Address Group match selects (last-known state or read-back)
   dev                 the local host (Azurite, triggers, Event Grid webhook); the demo when unconfigured
+  demo add|label|delete|list
+                      change the running demo's simulated cluster; "demo --help" says how
 `;
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -27,6 +29,7 @@ const commands: Record<string, () => Promise<Command>> = {
   dag: async () => (await import('./dagCommand.js')).dagCommand,
   'replay-poison': async () => (await import('./replayPoisonCommand.js')).replayPoisonCommand,
   dev: async () => (await import('./devCommand.js')).devCommand,
+  demo: async () => (await import('./demoCommand.js')).demoCommand,
 };
 
 /** Runs the command line; returns the process exit code. */

@@ -1,10 +1,18 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../shared/errors.js';
-import { formatPanoramaPeers, panoramaPeersReport } from '../shared/panorama/panoramaPeersReport.js';
-import { parseTargetId } from '../shared/panorama/targetId.js';
-import { collectStatus, formatStatus } from '../shared/pipeline/collectStatus.js';
+import { formatPanoramaPeers } from '../shared/panorama/panoramaPeersReport.js';
+import { describeTarget } from '../shared/panorama/targetId.js';
+import { formatStatus } from '../shared/pipeline/collectStatus.js';
+import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
+import { readStatus } from '../shared/pipeline/readStatus.js';
 import { statusAttention } from '../shared/pipeline/statusAttention.js';
-import { formatHoldings, readTargetHoldings } from '../shared/pipeline/targetHoldings.js';
+import {
+  formatHoldings,
+  type KnownTarget,
+  listKnownTargets,
+  matchTarget,
+  readTargetHoldings,
+} from '../shared/pipeline/targetHoldings.js';
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
 
@@ -15,12 +23,31 @@ tag budget, queue and poison depth.
 
   --target TARGET  what one target holds now (read back from the device): every registered IP
              with its tags, ours (owned) and others' (foreign) apart; TARGET is a serial,
-             SERIAL:vsysN or panorama
+             SERIAL:vsysN, panorama, or a firewall's hostname (any case; a hostname of
+             several targets exits 2 listing them)
   --json     the report as JSON
   --check    also list what needs attention (held or failed clusters, rejected entries, failed
              pushes or audits, poisoned messages) on stderr and exit 1 if anything does
   -h, --help this text
 `;
+
+const listed = (targets: readonly KnownTarget[]) =>
+  targets.map((t) => (t.hostname ? `${t.target} (${t.hostname})` : t.target)).join(', ');
+
+/** `--target TEXT` as a target id, or the one target whose recorded hostname it is (InputError otherwise). */
+async function resolveTarget(deps: PipelineDeps, text: string): Promise<KnownTarget> {
+  const match = matchTarget(text, await listKnownTargets(deps));
+  if (match.kind === 'target') return match;
+  if (match.kind === 'ambiguous')
+    throw new InputError(
+      `--target: hostname ${JSON.stringify(text)} names ${match.candidates.length} targets: ${listed(match.candidates)}; give one of these target ids`,
+    );
+  const known =
+    match.known.length > 0 ? `known targets: ${listed(match.known)}` : 'no target has a recorded status yet';
+  throw new InputError(
+    `--target: ${JSON.stringify(text)} is neither a target id (a serial, SERIAL:vsysN or panorama) nor the hostname of a known target (${known})`,
+  );
+}
 
 /** `status [--json] [--check]`: the status report; with `--check`, exit 1 when anything needs attention. */
 export const statusCommand: Command = async (args, io) => {
@@ -39,23 +66,16 @@ export const statusCommand: Command = async (args, io) => {
   }
   const { deps } = cliRuntime(io);
   if (values.target !== undefined) {
-    if (!parseTargetId(values.target))
-      throw new InputError(
-        `--target: not a target id: ${JSON.stringify(values.target)} (a serial, SERIAL:vsysN or panorama)`,
-      );
-    const held = await readTargetHoldings(deps, values.target);
+    const { target, hostname } = await resolveTarget(deps, values.target);
+    const held = await readTargetHoldings(deps, target);
     io.stdout(
       values.json
-        ? `${JSON.stringify({ target: values.target, ips: held }, null, 2)}\n`
-        : formatHoldings(values.target, held),
+        ? `${JSON.stringify({ target, ...(hostname ? { hostname } : {}), ips: held }, null, 2)}\n`
+        : formatHoldings(describeTarget(target, hostname), held),
     );
     return ExitCode.ok;
   }
-  const monitored = (await deps.clusters.listClusters()).map((c) => c.name);
-  const [report, panorama] = await Promise.all([
-    collectStatus({ ...deps, monitored }),
-    panoramaPeersReport(deps.panorama, deps.now()),
-  ]);
+  const { report, panorama } = await readStatus(deps);
   const json = { ...report, ...(panorama ? { panorama } : {}) };
   const text = `${formatStatus(report)}${panorama ? formatPanoramaPeers(panorama) : ''}`;
   io.stdout(values.json ? `${JSON.stringify(json, null, 2)}\n` : text);

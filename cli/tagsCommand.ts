@@ -6,7 +6,6 @@ import {
   parseClusters,
   tagBudgetSetting,
 } from '../shared/config/loadConfig.js';
-import { effectiveSettings } from '../shared/config/localSettings.js';
 import { ConfigError, InputError } from '../shared/errors.js';
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
 import { type LabelSelector, parseLabelSelector } from '../shared/selectors/parseLabelSelector.js';
@@ -22,9 +21,11 @@ import {
   TAG_BUDGET_RULE,
 } from '../shared/tags/tagGrammar.js';
 import { type CliIo, type Command, ExitCode, readAll } from './CliIo.js';
+import { cliIoWithSettings } from './cliRuntime.js';
+import { skippedServices, skippedSummary } from './skippedServices.js';
 
 const USAGE =
-  'tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]... [--namespace-tags] [--max-tags N] [--live] [FILE]';
+  'tags --cluster NAME [--selector NAME=SELECTOR]... [--include-label GLOB]... [--exclude-label GLOB]... [--namespace-tags] [--max-tags N] [--live] [--verbose] [FILE]';
 
 const HELP = `Usage: aks-panorama-sync ${USAGE}
 
@@ -50,10 +51,15 @@ e.g. kubectl get svc -A -o json | aks-panorama-sync tags --cluster aks-prod-1 --
   --live                     list the Services of the configured cluster NAME instead of reading input;
                              its configured labelSelectors, labelTags, namespaceTags and maxTagsPerIp
                              (or MAX_TAGS_PER_IP) apply unless the options above replace them
-                             (--namespace-tags can only turn namespace tags on)
+                             (--namespace-tags can only turn namespace tags on); in the directory of a
+                             running demo ("npm start") it reads the demo's simulated cluster
+  -v, --verbose              name each Service that gets no tags and why (not a LoadBalancer, public
+                             load balancer, no IP yet, invalid IP, no name); without it one line
+                             counts them
 Warnings and errors go to stderr, one line each, and leave the exit code at 0: single Services that
 could not be tagged, shortened tags, IPs cut to their budget, a Service tag standing for Services of
-several namespaces, a selector that matches no Service. Bad arguments or input exit 2.
+several namespaces, a selector that matches no Service, and "note: skipped N of M Services" (always).
+Bad arguments or input exit 2.
 `;
 
 /** A problem with the arguments or the input: one line on stderr, exit code 2. */
@@ -68,6 +74,7 @@ interface TagsArgs {
   namespaceTags: boolean;
   maxTagsPerIp?: number;
   live: boolean;
+  verbose: boolean;
   file?: string;
   help: boolean;
 }
@@ -134,6 +141,7 @@ function parseArgs(args: readonly string[]): TagsArgs {
     exclude: [],
     namespaceTags: false,
     live: false,
+    verbose: false,
     help: false,
   };
   let clusterGiven = false;
@@ -152,6 +160,8 @@ function parseArgs(args: readonly string[]): TagsArgs {
       clusterGiven ||= flag[1] === '--cluster';
     } else if (flag?.[1] === '--live' && flag[2] === undefined) out.live = true;
     else if (flag?.[1] === '--namespace-tags' && flag[2] === undefined) out.namespaceTags = true;
+    else if ((flag?.[1] === '--verbose' && flag[2] === undefined) || (!optionsEnded && arg === '-v'))
+      out.verbose = true;
     else if (flag?.[1] === '--help' || (!optionsEnded && arg === '-h')) out.help = true;
     else if (!optionsEnded && arg === '--') optionsEnded = true;
     else if (!optionsEnded && arg.startsWith('-') && arg !== '-')
@@ -243,9 +253,9 @@ function tagOptions(args: TagsArgs, configured?: Partial<ComputeIpTagsOptions>):
   };
 }
 
-/** The tag settings of cluster `name` in CLUSTERS (or, when it is not there, MAX_TAGS_PER_IP only). */
+/** The tag settings of cluster `name` in `io.env`'s CLUSTERS (or, when it is not there, MAX_TAGS_PER_IP only). */
 function configuredTagOptions(name: string, io: CliIo): Partial<ComputeIpTagsOptions> {
-  const settings = effectiveSettings(io.env, io.cwd);
+  const settings = io.env;
   const clusters = parseClusters(settings.CLUSTERS, settings, []);
   const cluster = clusters.find((c) => c.name.toLowerCase() === name.toLowerCase());
   return cluster ? tagOptionsOf(cluster) : { maxTagsPerIp: tagBudgetSetting(settings, []) };
@@ -257,8 +267,17 @@ async function loadServices(
 ): Promise<{ services: KubeService[]; options: ComputeIpTagsOptions }> {
   if (!args.live) return { services: await readInput(args.file, io), options: tagOptions(args) };
   const { loadLiveServices } = await import('./liveServices.js');
-  const services = await loadLiveServices(args.cluster, io);
-  return { services, options: tagOptions(args, configuredTagOptions(args.cluster, io)) };
+  const withSettings = cliIoWithSettings(io);
+  const services = await loadLiveServices(args.cluster, withSettings);
+  return { services, options: tagOptions(args, configuredTagOptions(args.cluster, withSettings)) };
+}
+
+/** One line counting the Services that get no tags; with `verbose`, one more per Service saying why. */
+function reportSkipped(services: readonly KubeService[], verbose: boolean, io: CliIo): void {
+  const skipped = skippedServices(services);
+  const hint = skipped.length > 0 && !verbose ? ' (--verbose names them)' : '';
+  io.stderr(`note: ${skippedSummary(skipped, services.length)}${hint}\n`);
+  if (verbose) for (const s of skipped) io.stderr(`note: skipped ${oneLine(s.ref)}: ${oneLine(s.reason)}\n`);
 }
 
 /**
@@ -278,6 +297,7 @@ export const tagsCommand: Command = async (args, io) => {
     const { services, options } = await loadServices(parsed, io);
     const { tags, issues } = computeIpTags(services, options);
     for (const issue of issues) io.stderr(`${issue.severity}: ${oneLine(issue.message)}\n`);
+    reportSkipped(services, parsed.verbose, io);
     io.stdout(`${JSON.stringify(ipTagMapToJson(tags), null, 2)}\n`);
     return ExitCode.ok;
   } catch (err) {

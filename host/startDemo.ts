@@ -1,4 +1,6 @@
-import type { Settings } from '../shared/config/localSettings.js';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_SETTINGS_FILE, type DemoSettingsFile, type Settings } from '../shared/config/localSettings.js';
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
 import {
   type ArmResourceEvent,
@@ -136,4 +138,29 @@ export function describeFirewalls(panorama: PanoramaSimulator): string {
       lines.push(`    ${ip.padEnd(14)} ${(map.get(ip) ?? []).join(', ')}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Writes the running demo's {@link DEMO_SETTINGS_FILE} in `dir` (mode 0600): what the CLI needs to
+ * reach it (see `cliSettings` in `shared/config/localSettings.ts`). Returns its remover, which
+ * deletes the file only while it is still this process's.
+ */
+export function writeDemoSettingsFile(dir: string, content: Omit<DemoSettingsFile, 'pid'>): () => void {
+  const file = join(dir, DEMO_SETTINGS_FILE);
+  const body: DemoSettingsFile & { about: string } = {
+    about:
+      'Written by "aks-panorama-sync dev" for the running demo; removed when it stops. Demo-only credentials of local simulators.',
+    pid: process.pid,
+    ...content,
+  };
+  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return () => {
+    try {
+      const current = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
+      if (current.pid === process.pid) rmSync(file, { force: true });
+    } catch {
+      // Already gone or replaced by something else: leave it.
+    }
+  };
 }

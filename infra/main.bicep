@@ -43,6 +43,18 @@ param panoramaUrl string
 @secure()
 param panoramaApiKey string = ''
 
+@description('Optional. PANORAMA_USERNAME: log in to Panorama with this administrator and its password (the Key Vault secret panoramaPasswordSecretName) instead of an API key. Empty (the default): the API key.')
+param panoramaUsername string = ''
+
+@description('Optional. The Panorama password (with panoramaUsername), written to Key Vault. Leave empty (the default): the azd postprovision hook asks for it, or set the secret out of band.')
+@secure()
+param panoramaPassword string = ''
+
+@description('Optional. Key Vault secret that holds the Panorama password (PANORAMA_PASSWORD is a Key Vault reference to it).')
+@minLength(1)
+@maxLength(127)
+param panoramaPasswordSecretName string = 'panorama-password'
+
 @description('Optional. Key Vault secret that holds the Panorama API key (PANORAMA_API_KEY is a Key Vault reference to it).')
 @minLength(1)
 @maxLength(127)
@@ -86,6 +98,11 @@ param reconcileSchedule string = '0 */5 * * * *'
 @maxValue(10080)
 param auditIntervalMinutes int = 15
 
+@description('Optional. TAG_TIMEOUT_MINUTES: registered tags expire this long after their last registration (the audit refreshes them); 0 = persistent tags (the default). At least 2 x auditIntervalMinutes. See docs/tags.md.')
+@minValue(0)
+@maxValue(43200)
+param tagTimeoutMinutes int = 0
+
 // ---------------------------------------------------------------------------
 // Hosting
 // ---------------------------------------------------------------------------
@@ -105,6 +122,16 @@ param maximumInstanceCount int = 40
 
 @description('Optional. Resource ID of an existing subnet, delegated to Microsoft.App/environments, for outbound VNet integration (private AKS API servers, a Panorama reachable only privately). Empty: no VNet integration.')
 param vnetIntegrationSubnetId string = ''
+
+@description('Optional. "recover" recovers a soft-deleted Key Vault of the same name (purge protection keeps the name for 90 days after "azd down"); "default" creates it. azd: KEY_VAULT_CREATE_MODE, set by scripts/azd-preprovision.sh.')
+@allowed([
+  'default'
+  'recover'
+])
+param keyVaultCreateMode string = 'default'
+
+@description('Optional. Object ID of the principal running the deployment (azd sets AZURE_PRINCIPAL_ID): Key Vault Secrets Officer on the vault, so that the postprovision hook can write the Panorama secret. Empty: none.')
+param deployerPrincipalId string = ''
 
 @description('Optional. Object ID of a user or group that may set and rotate the Key Vault secrets (Key Vault Secrets Officer on the vault). Empty: none.')
 param vaultOperatorPrincipalId string = ''
@@ -127,8 +154,24 @@ param existingSystemTopicName string = ''
 @description('Conditional. Resource group of existingSystemTopicName. Required when existingSystemTopicName is set.')
 param existingSystemTopicResourceGroupName string = ''
 
+@description('Optional. Existing Microsoft.Resources.Subscriptions system topics of the other monitored subscriptions, keyed by subscription ID: {"<subscription>": {"name": "...", "resourceGroup": "..."}}. A subscription not listed gets a topic in a new resource group rg-<environmentName>-events.')
+param existingSystemTopics object = {}
+
+@description('Optional. Monitored subscriptions (from clusters and discoverySubscriptions) that get no system topic or event subscription, because the deployer may not write there: their clusters sync on the reconcile timer only, and status says so.')
+param timerOnlySubscriptions string[] = []
+
 @description('Optional. Second phase: create the event subscription to the onResourceEvent function. Leave false until the code is deployed (the function must exist); azd\'s postdeploy hook sets it.')
 param deployEventSubscription bool = false
+
+// ---------------------------------------------------------------------------
+// Alerts
+// ---------------------------------------------------------------------------
+
+@description('Optional. E-mail address the alerts notify. Empty: the alerts fire in Azure Monitor without a notification (or only to actionGroupResourceId).')
+param alertEmail string = ''
+
+@description('Optional. Resource ID of an existing action group the alerts notify.')
+param actionGroupResourceId string = ''
 
 // ---------------------------------------------------------------------------
 
@@ -147,6 +190,22 @@ var names = {
   applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
   systemTopic: createSystemTopic ? '${abbrs.eventGridSystemTopics}${resourceToken}' : existingSystemTopicName
 }
+
+// Every monitored subscription other than this one gets its own system topic and event subscription,
+// unless the deployer may not write there (timerOnlySubscriptions).
+var deploymentSubscription = toLower(subscription().subscriptionId)
+var monitoredSubscriptions = union(
+  map(filter(clusters, cluster => !empty(cluster.?subscriptionId ?? '')), cluster => toLower(cluster.subscriptionId!)),
+  map(discoverySubscriptions, id => toLower(id))
+)
+var skippedSubscriptions = map(timerOnlySubscriptions, id => toLower(id))
+var otherEventSubscriptions = filter(
+  monitoredSubscriptions,
+  id => id != deploymentSubscription && !contains(skippedSubscriptions, id)
+)
+var eventGridSubscriptions = deployEventSubscription
+  ? join(concat([deploymentSubscription], otherEventSubscriptions), ',')
+  : 'none'
 
 // Entra ID-authenticated clusters whose ARM scope is known get per-cluster role assignments
 // (token-authenticated clusters need no Azure role).
@@ -198,7 +257,10 @@ module keyVault 'modules/keyVault.bicep' = {
     tags: allTags
     panoramaApiKeySecretName: panoramaApiKeySecretName
     panoramaApiKey: panoramaApiKey
+    panoramaPasswordSecretName: panoramaPasswordSecretName
+    panoramaPassword: panoramaPassword
     clusterTokens: clusterTokens
+    createMode: keyVaultCreateMode
   }
 }
 
@@ -213,6 +275,7 @@ module rbac 'modules/rbac.bicep' = {
     applicationInsightsName: names.applicationInsights
     vaultOperatorPrincipalId: vaultOperatorPrincipalId
     vaultOperatorPrincipalType: vaultOperatorPrincipalType
+    deployerPrincipalId: deployerPrincipalId
   }
   dependsOn: [
     storage
@@ -242,6 +305,9 @@ module functionApp 'modules/functionApp.bicep' = {
     subnetResourceId: vnetIntegrationSubnetId
     panoramaUrl: panoramaUrl
     panoramaApiKeySecretName: panoramaApiKeySecretName
+    panoramaUsername: panoramaUsername
+    panoramaPasswordSecretName: panoramaPasswordSecretName
+    eventGridSubscriptions: eventGridSubscriptions
     panoramaCaCert: panoramaCaCert
     panoramaVsys: panoramaVsys
     clusters: clusters
@@ -249,6 +315,7 @@ module functionApp 'modules/functionApp.bicep' = {
     discoveryTag: discoveryTag
     reconcileSchedule: reconcileSchedule
     auditIntervalMinutes: auditIntervalMinutes
+    tagTimeoutMinutes: tagTimeoutMinutes
   }
   // The host starts as soon as the app exists: let it find its storage and Key Vault roles.
   dependsOn: [
@@ -300,6 +367,53 @@ module eventSubscription 'modules/eventSubscription.bicep' = if (deployEventSubs
   ]
 }
 
+module subscriptionEvents 'modules/subscriptionEvents.bicep' = [
+  for (subscriptionId, i) in otherEventSubscriptions: {
+    name: take('events-${i}-${resourceToken}', 64)
+    scope: subscription(subscriptionId)
+    params: {
+      resourceGroupName: '${rgName}-events'
+      location: location
+      tags: allTags
+      systemTopicName: '${abbrs.eventGridSystemTopics}${resourceToken}'
+      existingSystemTopicName: existingSystemTopics[?subscriptionId].?name ?? ''
+      existingSystemTopicResourceGroupName: existingSystemTopics[?subscriptionId].?resourceGroup ?? ''
+      deployEventSubscription: deployEventSubscription
+      functionAppName: functionApp.outputs.name
+      functionAppResourceGroupName: rg.name
+      functionAppSubscriptionId: subscription().subscriptionId
+    }
+  }
+]
+
+module alerts 'modules/alerts.bicep' = {
+  scope: rg
+  params: {
+    namePrefix: appName
+    location: location
+    tags: allTags
+    applicationInsightsName: names.applicationInsights
+    alertEmail: alertEmail
+    actionGroupResourceId: actionGroupResourceId
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
+module workbook 'modules/workbook.bicep' = {
+  scope: rg
+  params: {
+    displayName: 'aks-panorama-sync (${environmentName})'
+    location: location
+    tags: allTags
+    applicationInsightsName: names.applicationInsights
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
 @description('Azure region of the deployment (azd reads it).')
 output AZURE_LOCATION string = location
 
@@ -329,3 +443,9 @@ output EVENT_GRID_SYSTEM_TOPIC_NAME string = names.systemTopic
 
 @description('Resource group of that system topic.')
 output EVENT_GRID_SYSTEM_TOPIC_RESOURCE_GROUP string = topicResourceGroupName
+
+@description('Subscriptions whose ARM events reach the app (EVENT_GRID_SUBSCRIPTIONS; "none" before phase two). Clusters in other monitored subscriptions sync on the timer only.')
+output EVENT_GRID_SUBSCRIPTIONS string = eventGridSubscriptions
+
+@description('The Key Vault secret the app reads its Panorama credential from (the API key, or the password with panoramaUsername): the postprovision hook writes it.')
+output PANORAMA_SECRET_NAME string = empty(panoramaUsername) ? panoramaApiKeySecretName : panoramaPasswordSecretName

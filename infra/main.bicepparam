@@ -11,6 +11,21 @@ param panoramaUrl = readEnvironmentVariable('PANORAMA_URL')
 // [{"name":"aks-prod-1","subscriptionId":"<sub>","resourceGroup":"rg-aks","nodeResourceGroup":"MC_rg-aks_aks-prod-1_westeurope","deviceGroups":["dg-spoke-1"]}]
 param clusters = json(readEnvironmentVariable('CLUSTERS', '[]'))
 
+// Log in with a username and password (the password goes to Key Vault) instead of an API key.
+param panoramaUsername = readEnvironmentVariable('PANORAMA_USERNAME', '')
+
+// azd sets AZURE_PRINCIPAL_ID to the signed-in user or service principal: Key Vault Secrets Officer,
+// so that scripts/azd-postprovision.sh can write the Panorama secret.
+param deployerPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
+
+// "recover" after `azd down` (purge protection keeps the vault name): set by scripts/azd-preprovision.sh.
+param keyVaultCreateMode = readEnvironmentVariable('KEY_VAULT_CREATE_MODE', 'default')
+
+// Subscriptions whose clusters sync on the timer only (no Event Grid there): comma-separated IDs.
+param timerOnlySubscriptions = filter(split(readEnvironmentVariable('TIMER_ONLY_SUBSCRIPTIONS', ''), ','), id => !empty(id))
+
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL', '')
+
 // Phase two: set by scripts/azd-postdeploy.sh once the code (and so the onResourceEvent function) exists.
 param deployEventSubscription = bool(readEnvironmentVariable('DEPLOY_EVENT_SUBSCRIPTION', 'false'))
 
@@ -33,11 +48,15 @@ param existingSystemTopicResourceGroupName = readEnvironmentVariable('EXISTING_S
 // param grantClusterRolesOnDiscoverySubscriptions = false
 // param reconcileSchedule = '0 */5 * * * *'
 // param auditIntervalMinutes = 15
+// param tagTimeoutMinutes = 0
 // param instanceMemoryMB = 2048
 // param maximumInstanceCount = 100
 // param vnetIntegrationSubnetId = '/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'
 // param vaultOperatorPrincipalId = '<object id of the team that rotates the Panorama key>'
 // param vaultOperatorPrincipalType = 'Group'
 //
-// Never here: panoramaApiKey and clusterTokens (@secure). Set the Key Vault secrets out of band
-// (az keyvault secret set), or pass them on the command line from a secret store.
+// param existingSystemTopics = { '<other subscription id>': { name: '<topic>', resourceGroup: '<rg>' } }
+// param actionGroupResourceId = '<resource id of an action group>'
+//
+// Never here: panoramaApiKey, panoramaPassword and clusterTokens (@secure). azd's postprovision hook
+// asks for the Panorama secret and writes it to Key Vault; with az, see docs/deploy.md ("Secrets").

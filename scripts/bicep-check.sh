@@ -91,6 +91,7 @@ run_bicep() {
 
 # main.bicepparam reads environment variables: check it with fixed placeholders, never the caller's.
 unset DEPLOY_EVENT_SUBSCRIPTION EXISTING_SYSTEM_TOPIC_NAME EXISTING_SYSTEM_TOPIC_RESOURCE_GROUP
+unset PANORAMA_USERNAME AZURE_PRINCIPAL_ID KEY_VAULT_CREATE_MODE TIMER_ONLY_SUBSCRIPTIONS ALERT_EMAIL
 export AZURE_ENV_NAME=bicep-check
 export PANORAMA_URL=https://panorama.example.net
 export CLUSTERS='[{"name":"aks-check","subscriptionId":"00000000-0000-0000-0000-000000000000","resourceGroup":"rg-aks"}]'

@@ -10,6 +10,9 @@ param functionAppName string
 @description('Required. Resource group of the function app.')
 param functionAppResourceGroupName string
 
+@description('Optional. Subscription of the function app. Default: this deployment\'s subscription (another one when the topic watches a second monitored subscription).')
+param functionAppSubscriptionId string = subscription().subscriptionId
+
 @description('Optional. Name of the Event Grid trigger function.')
 param functionName string = 'onResourceEvent'
 
@@ -41,7 +44,7 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
       endpointType: 'AzureFunction'
       properties: {
         resourceId: resourceId(
-          subscription().subscriptionId,
+          functionAppSubscriptionId,
           functionAppResourceGroupName,
           'Microsoft.Web/sites/functions',
           functionAppName,

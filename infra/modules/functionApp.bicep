@@ -64,6 +64,15 @@ param panoramaUrl string
 @description('Optional. Key Vault secret that holds the Panorama API key.')
 param panoramaApiKeySecretName string = 'panorama-api-key'
 
+@description('Optional. PANORAMA_USERNAME. Set: the app logs in with it and PANORAMA_PASSWORD (a Key Vault reference to panoramaPasswordSecretName) instead of an API key. Empty: PANORAMA_API_KEY.')
+param panoramaUsername string = ''
+
+@description('Optional. Key Vault secret that holds the Panorama password (with panoramaUsername).')
+param panoramaPasswordSecretName string = 'panorama-password'
+
+@description('Optional. EVENT_GRID_SUBSCRIPTIONS: the subscriptions whose ARM events reach onResourceEvent, comma-separated ("none" before phase two). Clusters elsewhere sync on the timer only, and status says so.')
+param eventGridSubscriptions string = 'none'
+
 @description('Optional. PANORAMA_CA_CERT: PEM of a private CA. Empty: not set.')
 param panoramaCaCert string = ''
 
@@ -87,6 +96,11 @@ param reconcileSchedule string = '0 */5 * * * *'
 @maxValue(10080)
 param auditIntervalMinutes int = 15
 
+@description('Optional. TAG_TIMEOUT_MINUTES; 0 = persistent tags (the setting is left unset).')
+@minValue(0)
+@maxValue(43200)
+param tagTimeoutMinutes int = 0
+
 // Versionless Key Vault references follow secret rotation (the platform re-reads them within 24 h, or at restart).
 func keyVaultReference(vaultUri string, secretName string) string =>
   '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secretName})'
@@ -107,10 +121,18 @@ var platformSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
+// An API key, or a username with its password: never both (shared/config/loadConfig.ts prefers the key).
+var panoramaCredentialSettings = empty(panoramaUsername)
+  ? { PANORAMA_API_KEY: keyVaultReference(keyVaultUri, panoramaApiKeySecretName) }
+  : {
+      PANORAMA_USERNAME: panoramaUsername
+      PANORAMA_PASSWORD: keyVaultReference(keyVaultUri, panoramaPasswordSecretName)
+    }
+
 // RECONCILE_SCHEDULE is always set: the timer trigger's schedule is %RECONCILE_SCHEDULE%.
 var requiredAppSettings = {
   PANORAMA_URL: panoramaUrl
-  PANORAMA_API_KEY: keyVaultReference(keyVaultUri, panoramaApiKeySecretName)
+  EVENT_GRID_SUBSCRIPTIONS: eventGridSubscriptions
   CLUSTERS: string(clusters)
   RECONCILE_SCHEDULE: reconcileSchedule
   AUDIT_INTERVAL_MINUTES: string(auditIntervalMinutes)
@@ -122,6 +144,7 @@ var optionalAppSettings = {
   PANORAMA_VSYS: panoramaVsys
   DISCOVERY_SUBSCRIPTIONS: join(discoverySubscriptions, ',')
   DISCOVERY_TAG: discoveryTag
+  TAG_TIMEOUT_MINUTES: tagTimeoutMinutes == 0 ? '' : string(tagTimeoutMinutes)
 }
 
 var givenOptionalAppSettings = toObject(
@@ -200,6 +223,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     hostStorageSettings,
     platformSettings,
     requiredAppSettings,
+    panoramaCredentialSettings,
     givenOptionalAppSettings,
     clusterTokenSettings
   )

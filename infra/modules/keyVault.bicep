@@ -1,7 +1,7 @@
 import { tokenSecretName } from 'types.bicep'
 
 metadata name = 'Key Vault'
-metadata description = 'Key Vault (RBAC mode, purge protection) for the Panorama API key and optional Kubernetes service-account tokens. Secret values arrive only as @secure() parameters or are set out of band; nothing secret is ever an output.'
+metadata description = 'Key Vault (RBAC mode, purge protection, recoverable by name) for the Panorama API key or password and optional Kubernetes service-account tokens. Secret values arrive only as @secure() parameters or are set out of band; nothing secret is ever an output.'
 
 @description('Required. Name of the Key Vault (3-24 letters, digits and "-").')
 @minLength(3)
@@ -21,9 +21,23 @@ param panoramaApiKeySecretName string = 'panorama-api-key'
 @secure()
 param panoramaApiKey string = ''
 
+@description('Optional. Name of the secret that holds the Panorama password (used with PANORAMA_USERNAME instead of an API key).')
+param panoramaPasswordSecretName string = 'panorama-password'
+
+@description('Optional. The Panorama password. Empty (the default): not written by this deployment; the postprovision hook or az keyvault secret set writes it.')
+@secure()
+param panoramaPassword string = ''
+
 @description('Optional. Kubernetes service-account tokens, keyed by the tokenSetting name of their cluster (e.g. {AKS_PROD_1_TOKEN: \'...\'}); each is stored as the secret tokenSecretName(key). Empty (the default): set the secrets out of band.')
 @secure()
 param clusterTokens object = {}
+
+@description('Optional. "default" creates the vault (or updates it); "recover" recovers a soft-deleted vault of the same name, with its secrets. Purge protection keeps a deleted vault\'s name taken for softDeleteRetentionInDays, so provisioning again after "azd down" must recover it: scripts/azd-preprovision.sh sets KEY_VAULT_CREATE_MODE=recover when it finds one.')
+@allowed([
+  'default'
+  'recover'
+])
+param createMode string = 'default'
 
 @description('Optional. Days a deleted vault or secret can be recovered.')
 @minValue(7)
@@ -36,6 +50,7 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   tags: tags
   properties: {
     tenantId: tenant().tenantId
+    createMode: createMode
     sku: {
       family: 'A'
       name: 'standard'
@@ -57,6 +72,15 @@ resource panoramaApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = i
   name: panoramaApiKeySecretName
   properties: {
     value: panoramaApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource panoramaPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(panoramaPassword)) {
+  parent: vault
+  name: panoramaPasswordSecretName
+  properties: {
+    value: panoramaPassword
     contentType: 'text/plain'
   }
 }

@@ -24,6 +24,9 @@ param vaultOperatorPrincipalId string = ''
 ])
 param vaultOperatorPrincipalType string = 'User'
 
+@description('Optional. Object ID of the principal running the deployment (azd: AZURE_PRINCIPAL_ID), which gets Key Vault Secrets Officer so that the postprovision hook can write the Panorama secret. Empty: none.')
+param deployerPrincipalId string = ''
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
@@ -82,6 +85,16 @@ resource vaultOperator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if
   properties: {
     principalId: vaultOperatorPrincipalId
     principalType: vaultOperatorPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+  }
+}
+
+// No principalType: the deployer is a user locally and a service principal in CI (azd sets the ID either way).
+resource deployerSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId) && deployerPrincipalId != vaultOperatorPrincipalId) {
+  name: guid(vault.id, deployerPrincipalId, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    principalId: deployerPrincipalId
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
   }
 }

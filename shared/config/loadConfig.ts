@@ -15,6 +15,8 @@ import {
   TAG_BUDGET_RULE,
 } from '../tags/tagGrammar.js';
 import { checkServiceUrl } from './checkServiceUrl.js';
+import { loadEventGridSubscriptions } from './eventGridSubscriptions.js';
+import { unresolvedKeyVaultReferences } from './keyVaultReferences.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
 import { panoramaPermitSeconds } from './panoramaPermitSetting.js';
 import { parsePanoramaUrls } from './panoramaUrls.js';
@@ -101,6 +103,12 @@ export interface PanoramaConfig {
   concurrency: number;
   /** Request timeout in milliseconds (default 30000). */
   timeoutMs: number;
+  /**
+   * `TAG_TIMEOUT_MINUTES`: every register carries `member@timeout` of this many minutes, and the
+   * audit re-registers each target's owned tags before half of it has passed; absent = persistent
+   * tags that never expire (the default). See `tagTimeoutSetting` and docs/tags.md.
+   */
+  tagTimeoutMinutes?: number;
 }
 
 /** The whole, validated configuration of the service. */
@@ -109,6 +117,11 @@ export interface AppConfig {
   panorama: PanoramaConfig;
   clusters: ClusterConfig[];
   discovery?: { subscriptions: string[]; tag: string };
+  /**
+   * `EVENT_GRID_SUBSCRIPTIONS` (set by infra/): subscriptions whose ARM events reach the app; absent
+   * = unknown. See `eventCoverage` in shared/pipeline/eventCoverage.ts.
+   */
+  eventGridSubscriptions?: string[];
   /** NCRONTAB (six fields) for the reconcile timer. */
   reconcileSchedule: string;
   /** Minimum minutes between two drift audits of a target. */
@@ -144,9 +157,11 @@ export const KNOWN_SETTINGS = [
   'PANORAMA_CONCURRENCY',
   'PANORAMA_TIMEOUT_MS',
   'PANORAMA_PERMIT_SECONDS',
+  'TAG_TIMEOUT_MINUTES',
   'CLUSTERS',
   'DISCOVERY_SUBSCRIPTIONS',
   'DISCOVERY_TAG',
+  'EVENT_GRID_SUBSCRIPTIONS',
   'RECONCILE_SCHEDULE',
   'AUDIT_INTERVAL_MINUTES',
   'ARM_ENDPOINT',
@@ -473,6 +488,38 @@ function toCluster(
   };
 }
 
+/** Largest `TAG_TIMEOUT_MINUTES`: PAN-OS' `member@timeout` maximum of 2,592,000 s (30 days). */
+export const MAX_TAG_TIMEOUT_MINUTES = 43_200;
+
+/**
+ * `TAG_TIMEOUT_MINUTES` (unset or empty: persistent tags, `undefined`). It must be an integer from 1
+ * to {@link MAX_TAG_TIMEOUT_MINUTES} and at least twice `auditIntervalMinutes`, so that the audit,
+ * which re-registers a target's tags once half the timeout minus one audit interval has passed,
+ * always does so in time. Problems are appended to `problems`, naming both settings.
+ */
+export function tagTimeoutSetting(
+  settings: Settings,
+  auditIntervalMinutes: number,
+  problems: string[],
+): number | undefined {
+  const raw = settings.TAG_TIMEOUT_MINUTES;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TAG_TIMEOUT_MINUTES) {
+    problems.push(
+      `TAG_TIMEOUT_MINUTES: expected an integer from 1 to ${MAX_TAG_TIMEOUT_MINUTES} (30 days, the PAN-OS maximum), or unset for persistent tags, got "${raw}"`,
+    );
+    return undefined;
+  }
+  if (n < 2 * auditIntervalMinutes) {
+    problems.push(
+      `TAG_TIMEOUT_MINUTES: ${n} is shorter than twice AUDIT_INTERVAL_MINUTES (${auditIntervalMinutes}); the audit could not re-register tags before they expire. Set TAG_TIMEOUT_MINUTES to at least ${2 * auditIntervalMinutes} or lower AUDIT_INTERVAL_MINUTES`,
+    );
+    return undefined;
+  }
+  return n;
+}
+
 /** `MAX_TAGS_PER_IP` (default 32); a bad value is appended to `problems` and gives the default. */
 export function tagBudgetSetting(settings: Settings, problems: string[]): number {
   return positiveInt(settings, 'MAX_TAGS_PER_IP', MAX_TAGS_PER_IP, MAX_TAGS_PER_IP, problems);
@@ -575,10 +622,12 @@ export function checkNcrontab(expr: string): string | undefined {
  */
 export function loadConfig(settings: Settings): AppConfig {
   const problems: string[] = [];
+  problems.push(...unresolvedKeyVaultReferences(settings, [...KNOWN_SETTINGS, ...STORAGE_IDENTITY_SETTINGS]));
   const storage = loadStorage(settings, problems);
   const panorama = loadPanorama(settings, problems);
   const clusters = parseClusters(settings.CLUSTERS, settings, problems);
   const discovery = loadDiscovery(settings, problems);
+  const eventGridSubscriptions = loadEventGridSubscriptions(settings, problems);
   if (clusters.length === 0 && !discovery && settings.CLUSTERS === undefined) {
     problems.push(
       'CLUSTERS: missing; set a JSON array of clusters, or DISCOVERY_SUBSCRIPTIONS and DISCOVERY_TAG',
@@ -588,6 +637,7 @@ export function loadConfig(settings: Settings): AppConfig {
   const cronProblem = checkNcrontab(reconcileSchedule);
   if (cronProblem) problems.push(`RECONCILE_SCHEDULE: ${cronProblem}`);
   const auditIntervalMinutes = positiveInt(settings, 'AUDIT_INTERVAL_MINUTES', 15, 10_080, problems);
+  const tagTimeoutMinutes = tagTimeoutSetting(settings, auditIntervalMinutes, problems);
   const armEndpoint = (settings.ARM_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
   const armProblem = checkServiceUrl('ARM_ENDPOINT', armEndpoint);
   if (armProblem) problems.push(armProblem);
@@ -598,9 +648,10 @@ export function loadConfig(settings: Settings): AppConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     storage,
-    panorama,
+    panorama: { ...panorama, ...(tagTimeoutMinutes ? { tagTimeoutMinutes } : {}) },
     clusters,
     ...(discovery ? { discovery } : {}),
+    ...(eventGridSubscriptions ? { eventGridSubscriptions } : {}),
     reconcileSchedule,
     auditIntervalMinutes,
     armEndpoint,

@@ -50,3 +50,74 @@ export function effectiveSettings(env: Settings = process.env, dir: string = pro
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;
 }
+
+/** The file `dev` writes in its working directory while the demo runs (mode 0600, removed on exit). */
+export const DEMO_SETTINGS_FILE = '.aks-panorama-sync-demo.json';
+
+/** The settings that make a configuration: without any of them `dev` runs the demo. */
+const CONFIGURING_KEYS = ['PANORAMA_URL', 'CLUSTERS', 'DISCOVERY_TAG'] as const;
+
+/** Whether `settings` configure the service (PANORAMA_URL, CLUSTERS or DISCOVERY_TAG is set). */
+export function isConfigured(settings: Settings): boolean {
+  return CONFIGURING_KEYS.some((k) => settings[k]);
+}
+
+/** What the running demo wrote in {@link DEMO_SETTINGS_FILE}. */
+export interface DemoSettingsFile {
+  /** The `dev` process that wrote it. */
+  pid: number;
+  /** The local Functions host, e.g. `http://127.0.0.1:7071`. */
+  hostUrl: string;
+  /** The key of its HTTP functions (`?code=`). */
+  functionKey: string;
+  /** App settings reaching the demo's Azurite and simulators (demo-only credentials). */
+  Values: Settings;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The demo file of `dir` when the `dev` that wrote it still runs; `stale` names a file left by a
+ * process that is gone (killed without cleaning up). Throws {@link ConfigError} when it is not valid.
+ */
+export function readDemoSettings(dir: string): { demo?: DemoSettingsFile; stale?: string } {
+  const file = join(dir, DEMO_SETTINGS_FILE);
+  if (!existsSync(file)) return {};
+  let parsed: DemoSettingsFile;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as DemoSettingsFile;
+  } catch (err) {
+    throw new ConfigError([`${DEMO_SETTINGS_FILE}: not valid JSON (${jsonSyntaxReason(err)})`]);
+  }
+  if (!Number.isInteger(parsed?.pid) || typeof parsed.Values !== 'object' || parsed.Values === null)
+    throw new ConfigError([`${DEMO_SETTINGS_FILE}: not a demo settings file (no "pid" and "Values")`]);
+  if (!isAlive(parsed.pid))
+    return {
+      stale: `${DEMO_SETTINGS_FILE} was left by a demo (pid ${parsed.pid}) that is no longer running`,
+    };
+  return { demo: parsed };
+}
+
+/**
+ * The settings of a CLI command: {@link effectiveSettings} (environment over `local.settings.json`)
+ * and, when they do not configure the service ({@link isConfigured}), the running demo's
+ * {@link DEMO_SETTINGS_FILE} under them. `note` says on which file the command runs, or why the
+ * demo file was ignored.
+ */
+export function cliSettings(env: Settings, dir: string): { settings: Settings; note?: string } {
+  const settings = effectiveSettings(env, dir);
+  if (isConfigured(settings)) return { settings };
+  const { demo, stale } = readDemoSettings(dir);
+  if (!demo) return { settings, ...(stale ? { note: `${stale}; ignoring it` } : {}) };
+  return {
+    settings: { ...demo.Values, ...settings },
+    note: `using the running demo (pid ${demo.pid}, ${DEMO_SETTINGS_FILE})`,
+  };
+}

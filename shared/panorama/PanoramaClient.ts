@@ -100,7 +100,8 @@ const PANORAMA_LIMIT_KEY = '\u0000panorama';
  *   URL or body. Without `apiKey`, a key is generated once with `type=keygen` (shared by concurrent
  *   first calls) and re-generated at most once per call when the device refuses it.
  * - Register/unregister changes are cut into messages of at most `chunkSize` IPs and
- *   `maxRequestBytes` bytes; at most `concurrency` calls run at once per device (Panorama, or each
+ *   `maxRequestBytes` bytes; with `tagTimeoutMinutes`, every registered tag carries
+ *   `member@timeout` (`TAG_TIMEOUT_MINUTES`); at most `concurrency` calls run at once per device (Panorama, or each
  *   target firewall).
  * - `PANORAMA_URL` may name the two peers of a Panorama HA pair: every call goes to the active peer,
  *   and the client fails over when it is unreachable or reports itself passive (`PanoramaPeers.ts`).
@@ -208,7 +209,7 @@ export class PanoramaClient implements PanoramaApi {
       maxRequestBytes: this.#maxRequestBytes,
       formFields,
       ...(options.persistent === undefined ? {} : { persistent: options.persistent }),
-      ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+      ...this.#timeoutOf(options),
     });
     let calls = 0;
     let bytes = 0;
@@ -255,6 +256,13 @@ export class PanoramaClient implements PanoramaApi {
       });
     }
     return { calls, failures, bytes };
+  }
+
+  /** `member@timeout` of registered tags: the call's own, else `TAG_TIMEOUT_MINUTES`; none = persistent. */
+  #timeoutOf(options: UidCallOptions): { timeoutSeconds?: number } {
+    if (options.timeoutSeconds !== undefined) return { timeoutSeconds: options.timeoutSeconds };
+    const minutes = this.#config.tagTimeoutMinutes;
+    return minutes === undefined ? {} : { timeoutSeconds: minutes * 60 };
   }
 
   /**

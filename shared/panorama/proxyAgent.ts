@@ -1,32 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { registerSecret } from '../logger.js';
-
-type ConnectOpts = Parameters<HttpsProxyAgent<string>['connect']>[1];
-
-/**
- * `HttpsProxyAgent` applies its constructor's TLS options to the proxy connection only (it resets
- * `this.options`), so the endpoint's TLS session would miss the CA: this agent adds them to every
- * endpoint connection it opens through the tunnel.
- */
-class VerifyingProxyAgent extends HttpsProxyAgent<string> {
-  readonly #tls: tls.ConnectionOptions;
-
-  constructor(proxy: string, tlsOptions: tls.ConnectionOptions) {
-    super(proxy, { keepAlive: true, ...tlsOptions });
-    this.#tls = tlsOptions;
-  }
-
-  override connect(
-    req: http.ClientRequest,
-    opts: ConnectOpts,
-  ): ReturnType<HttpsProxyAgent<string>['connect']> {
-    return super.connect(req, { ...opts, ...this.#tls } as ConnectOpts);
-  }
-}
+import { TlsTunnelAgent } from '../net/TlsTunnelAgent.js';
 
 /** The agent of one HTTPS endpoint and the proxy it goes through (for logs: no credentials). */
 export interface EndpointAgent {
@@ -96,7 +73,7 @@ export function createEndpointAgent(url: string, caCert?: string): EndpointAgent
   const proxy = proxyForUrl(url);
   if (!proxy) return { agent: new https.Agent({ keepAlive: true, ...tlsOptions }) };
   return {
-    agent: new VerifyingProxyAgent(proxy, tlsOptions),
+    agent: new TlsTunnelAgent(proxy, tlsOptions, { keepAlive: true, ...tlsOptions }),
     proxy: describeProxy(proxy),
   };
 }

@@ -9,9 +9,9 @@ import type { RemovalGuard, SyncPolicy } from './removalGuard.js';
 
 /**
  * The write phases of a recompute, in order: announce the pending generation, enqueue the delta
- * messages, write the IP rows, commit (generation and lease release in one head write).
+ * messages, write the generation's state snapshot, commit (generation, snapshot pointer and lease release in one head write).
  */
-export type RecomputePhase = 'announce' | 'enqueue' | 'write-rows' | 'commit';
+export type RecomputePhase = 'announce' | 'enqueue' | 'write-snapshot' | 'commit';
 
 /** Everything the pipeline steps use, passed as one object (adapters behind small interfaces). */
 export interface PipelineDeps {
@@ -40,6 +40,10 @@ export interface PipelineDeps {
   onRecomputePhase?: (phase: RecomputePhase, cluster: string) => void;
   /** Minutes between two audits of the same target. */
   auditIntervalMinutes: number;
+  /** `TAG_TIMEOUT_MINUTES`: the audit keeps timed tags refreshed (see `auditTargets`); absent = persistent. */
+  tagTimeoutMinutes?: number;
+  /** `EVENT_GRID_SUBSCRIPTIONS`: subscriptions whose ARM events reach the app; absent = unknown. `status` shows the rest as timer-only. */
+  eventGridSubscriptions?: readonly string[];
   /** Seconds before a recompute that found the cluster busy is tried again. */
   busyRetrySeconds: number;
   /** `SYNC_POLICY`: `upsert-only` never unregisters anything (recompute, push and audit). */

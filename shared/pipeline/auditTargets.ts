@@ -25,6 +25,11 @@ export interface AuditOutcome {
   registered: number;
   /** Owned tags found stale on the device and unregistered. */
   unregistered: number;
+  /**
+   * Owned tags re-registered (including `registered`) to restart their `TAG_TIMEOUT_MINUTES` timeout,
+   * or, once after the timeout was turned off, to register them without one.
+   */
+  refreshed?: number;
   deviceIps: number;
   /** Entries the device rejected (not counted in `registered` / `unregistered`). */
   failures: number;
@@ -89,7 +94,7 @@ export async function auditTargets(deps: PipelineDeps, options: AuditOptions = {
   const wanted = (clusters: Iterable<string>) =>
     !only || [...clusters].some((c) => only.has(c.toLowerCase()));
   const outcomes: AuditOutcome[] = [];
-  const recent = new Map((await deps.targetStatus.listAuditStatus()).map((a) => [a.target, a.lastAuditAt]));
+  const rows = new Map((await deps.targetStatus.listAuditStatus()).map((a) => [a.target, a]));
   for (const [target, clusters] of plan.disconnected) {
     if (plan.byTarget.has(target) || plan.leftBy.has(target) || !wanted(clusters)) continue;
     outcomes.push({ ...outcomeOf(target, 'disconnected', [...clusters]), ...infoFields(plan, target) });
@@ -101,10 +106,12 @@ export async function auditTargets(deps: PipelineDeps, options: AuditOptions = {
     // With `clusters`, only their targets are audited — but against every cluster sharing the
     // target, so another cluster's tags are never taken for stale.
     if (!wanted([...clusters, ...leftBy])) continue;
-    const last = recent.get(target);
+    const last = rows.get(target)?.lastAuditAt;
+    const refresh = tagRefreshDue(rows.get(target)?.lastRefreshAt, deps);
     const due =
       options.force ||
       dryRun ||
+      refresh ||
       leftBy.length > 0 ||
       !last ||
       deps.now().getTime() - Date.parse(last) >= deps.auditIntervalMinutes * 60_000;
@@ -112,7 +119,7 @@ export async function auditTargets(deps: PipelineDeps, options: AuditOptions = {
       outcomes.push(outcomeOf(target, 'skipped-recent', clusters));
       continue;
     }
-    const outcome = await auditTarget(deps, plan, { target, clusters, leftBy, dryRun });
+    const outcome = await auditTarget(deps, plan, { target, clusters, leftBy, dryRun, refresh });
     const cleaned = outcome.status === 'audited' && outcome.failures === 0 && !dryRun;
     if (leftBy.length && cleaned && deps.syncPolicy !== 'upsert-only') {
       for (const cluster of leftBy) await forgetTarget(deps, plan.heads.get(cluster.toLowerCase()), target);
@@ -206,6 +213,8 @@ interface AuditJob {
   clusters: string[];
   leftBy: string[];
   dryRun: boolean;
+  /** Re-register every desired tag (their timeout is due for a restart), not only the missing ones. */
+  refresh: boolean;
 }
 
 /** Audits one target: reads it back, then corrects the owned tags that differ from the state. */
@@ -227,13 +236,14 @@ async function auditTarget(deps: PipelineDeps, plan: AuditPlan, job: AuditJob): 
     if (job.dryRun) {
       return { ...base, ...pairsOf(diff.register, unregister), deviceIps: device.size, dryRun: true };
     }
+    const register = job.refresh ? refreshEntries(desired) : diff.register;
     const rejected: EntryFailure[] = [];
     if (unregister.length) rejected.push(...(await deps.panorama.unregisterTags(unregister, opts)).failures);
-    if (diff.register.length)
-      rejected.push(...(await deps.panorama.registerTags(diff.register, opts)).failures);
+    if (register.length) rejected.push(...(await deps.panorama.registerTags(register, opts)).failures);
     const outcome: AuditOutcome = {
       ...base,
       registered: acceptedPairs(diff.register, rejected, 'register'),
+      ...(job.refresh ? { refreshed: acceptedPairs(register, rejected, 'register') } : {}),
       unregistered: acceptedPairs(unregister, rejected, 'unregister'),
       deviceIps: device.size,
       failures: rejected.length,
@@ -263,11 +273,13 @@ function pairsOf(register: readonly IpTagEntry[], unregister: readonly IpTagEntr
 
 async function recordAudited(deps: PipelineDeps, outcome: AuditOutcome): Promise<void> {
   const at = deps.now().toISOString();
+  const refreshedAt = deps.tagTimeoutMinutes === undefined ? '' : at;
   const { hostname, deviceGroup, vsys } = outcome;
   await deps.targetStatus.recordAudit({
     target: outcome.target,
     ...{ hostname, deviceGroup, vsys },
     lastAuditAt: at,
+    ...(outcome.refreshed !== undefined && !outcome.failures ? { lastRefreshAt: refreshedAt } : {}),
     registered: outcome.registered,
     unregistered: outcome.unregistered,
     lastError: outcome.failures
@@ -289,15 +301,43 @@ function logAudit(log: Logger, outcome: AuditOutcome, durationMs: number): void 
     });
     return;
   }
-  const level = outcome.registered || outcome.unregistered || outcome.leftBy ? 'info' : 'debug';
+  const level =
+    outcome.registered || outcome.unregistered || outcome.leftBy || outcome.refreshed ? 'info' : 'debug';
   log[level]('audit done', {
     deviceIps: outcome.deviceIps,
     registered: outcome.registered,
+    refreshed: outcome.refreshed,
     unregistered: outcome.unregistered,
     failures: outcome.failures,
     leftBy: outcome.leftBy?.join(','),
     durationMs,
   });
+}
+
+/**
+ * Whether the audit re-registers every owned tag of a target now. With `TAG_TIMEOUT_MINUTES`: when
+ * they were never refreshed, or half the timeout minus one audit interval has passed since, so that
+ * the refresh lands before half the timeout even when the next pass comes one interval later
+ * (`loadConfig` refuses a timeout below twice the interval). Without it: once, for a target last
+ * refreshed under a timeout, so that its tags are registered again without one (persistent) rather
+ * than lapse. Pure.
+ */
+export function tagRefreshDue(
+  lastRefreshAt: string | undefined,
+  deps: Pick<PipelineDeps, 'now' | 'tagTimeoutMinutes' | 'auditIntervalMinutes'>,
+): boolean {
+  if (deps.tagTimeoutMinutes === undefined) return Boolean(lastRefreshAt);
+  if (!lastRefreshAt) return true;
+  const age = deps.now().getTime() - Date.parse(lastRefreshAt);
+  const leadMinutes = deps.tagTimeoutMinutes / 2 - deps.auditIntervalMinutes;
+  return !(age < leadMinutes * 60_000);
+}
+
+/** Every desired (ip, tags) of a target, to register again. */
+function refreshEntries(desired: ReadonlyMap<string, ReadonlySet<string>>): IpTagEntry[] {
+  return [...desired]
+    .filter(([, tags]) => tags.size > 0)
+    .map(([ip, tags]) => ({ ip, tags: [...tags].sort() }));
 }
 
 async function desiredOn(deps: PipelineDeps, clusters: readonly string[]): Promise<Map<string, Set<string>>> {

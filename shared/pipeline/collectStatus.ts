@@ -5,6 +5,7 @@ import { DELTA_QUEUE, poisonQueueName, RECOMPUTE_QUEUE } from '../queues/queueNa
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
 import type { AuditStatus, TargetStatus, TargetStatusRepository } from '../state/TargetStatusRepository.js';
 import { hasCommittedState, isLeased } from './clusterHead.js';
+import type { EventCoverage } from './eventCoverage.js';
 
 /** Per-cluster status. */
 export interface ClusterStatus {
@@ -29,8 +30,12 @@ export interface ClusterStatus {
   synced: boolean;
   /** Targets the cluster left (e.g. a firewall moved to another device group) still to be cleaned. */
   retiringTargets: string[];
+  /** Target ids the cluster's tags go to now (as last resolved). */
+  currentTargets?: string[];
   recomputing: boolean;
   monitored: boolean;
+  /** How the cluster's changes arrive: ARM events, or only the reconcile timer (and why). */
+  events?: EventCoverage;
   targets: (TargetStatus & { pending: number; poisoned: number })[];
 }
 
@@ -44,6 +49,8 @@ export interface StatusReport {
   poisonedSample: Record<string, number>;
   /** Pending delta messages per `cluster/target` (from a peek of at most 32 visible messages). */
   pendingSample: Record<string, number>;
+  /** `TAG_TIMEOUT_MINUTES` in effect; absent = persistent tags (no timeout). */
+  tagTimeoutMinutes?: number;
 }
 
 /** Counts the messages of a delta queue per `cluster/target` from a peek (at most 32 messages). */
@@ -67,6 +74,9 @@ export async function collectStatus(deps: {
   queues: PipelineQueues;
   monitored: readonly string[];
   now: () => Date;
+  tagTimeoutMinutes?: number;
+  /** Per cluster (lower-case name), how its changes arrive (see `eventCoverageByCluster`). */
+  eventCoverage?: Record<string, EventCoverage>;
 }): Promise<StatusReport> {
   const [heads, pushes, audits] = await Promise.all([
     deps.clusterState.listHeads(),
@@ -115,12 +125,31 @@ export async function collectStatus(deps: {
       ...(head?.deletedAt ? { deletedAt: head.deletedAt } : {}),
       synced: hasCommittedState(head),
       retiringTargets: head?.retiringTargets ?? [],
+      currentTargets: head?.targets ?? [],
       recomputing: isLeased(head, deps.now()),
       monitored: monitored.has(name.toLowerCase()),
+      ...eventsOf(deps.eventCoverage, name),
       targets,
     };
   });
-  return { generatedAt: deps.now().toISOString(), clusters, audits, queues, poisonedSample, pendingSample };
+  const timeout = deps.tagTimeoutMinutes === undefined ? {} : { tagTimeoutMinutes: deps.tagTimeoutMinutes };
+  return {
+    generatedAt: deps.now().toISOString(),
+    clusters,
+    audits,
+    queues,
+    poisonedSample,
+    pendingSample,
+    ...timeout,
+  };
+}
+
+function eventsOf(
+  coverage: Record<string, EventCoverage> | undefined,
+  cluster: string,
+): { events?: EventCoverage } {
+  const events = coverage?.[cluster.toLowerCase()];
+  return events ? { events } : {};
 }
 
 /** A target for people: hostname and serial (and vsys), with its device group when known. */
@@ -132,7 +161,13 @@ function targetLabel(t: { target: string; hostname?: string; deviceGroup?: strin
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [];
   const q = Object.fromEntries(report.queues.map((x) => [x.name, x.depth]));
-  lines.push(`queues: ${report.queues.map((x) => `${x.name}=${x.depth}`).join('  ')}`, '');
+  lines.push(`queues: ${report.queues.map((x) => `${x.name}=${x.depth}`).join('  ')}`);
+  lines.push(
+    report.tagTimeoutMinutes === undefined
+      ? 'tags: persistent (no TAG_TIMEOUT_MINUTES)'
+      : `tags: expire ${report.tagTimeoutMinutes} minutes after they were last registered (TAG_TIMEOUT_MINUTES); the audit re-registers them before half of that`,
+    '',
+  );
   if (report.clusters.length === 0) lines.push('no clusters yet');
   for (const c of report.clusters) {
     const state = c.deletedAt
@@ -148,6 +183,10 @@ export function formatStatus(report: StatusReport): string {
       `cluster ${c.cluster}${c.monitored ? '' : ' (not monitored)'}: generation ${c.generation}, ${c.ipCount} IPs, ${c.tagCount} tags, ${state}${c.lastRecomputeAt ? ` at ${c.lastRecomputeAt}` : ''}`,
     );
     if (c.lastError) lines.push(`  last error: ${c.lastError}${c.lastErrorAt ? ` (${c.lastErrorAt})` : ''}`);
+    if (c.events?.mode === 'timer-only')
+      lines.push(
+        `  events: timer-only, changes arrive with the reconcile timer (${c.events.reason ?? 'no event subscription'})`,
+      );
     for (const p of c.targetProblems) lines.push(`  ERROR: ${p}`);
     for (const w of c.policyWarnings) lines.push(`  warning: ${w}`);
     if (c.ipsOverBudget > 0)
@@ -171,7 +210,7 @@ export function formatStatus(report: StatusReport): string {
     lines.push('', 'audits:');
     for (const a of report.audits) {
       lines.push(
-        `  ${targetLabel(a)}: last audit ${a.lastAuditAt ?? 'never'} (+${a.registered ?? 0}/-${a.unregistered ?? 0})${a.lastError ? `, last error: ${a.lastError}` : ''}`,
+        `  ${targetLabel(a)}: last audit ${a.lastAuditAt ?? 'never'} (+${a.registered ?? 0}/-${a.unregistered ?? 0})${report.tagTimeoutMinutes === undefined ? '' : `, tags last refreshed ${a.lastRefreshAt ?? 'never'}`}${a.lastError ? `, last error: ${a.lastError}` : ''}`,
       );
     }
   }

@@ -38,6 +38,9 @@ const deltaSchema = z
         message: 'expected "panorama", a firewall serial (digits) or "<serial>:vsys<N>"',
       }),
     generation: z.number().int().nonnegative(),
+    /** The firewall's hostname and device group when the recompute resolved them (for log lines only). */
+    hostname: z.string().max(255).optional(),
+    deviceGroup: z.string().max(63).optional(),
     /** How often the message was put back because its generation was not committed yet. */
     deferrals: z.number().int().nonnegative().optional(),
     deltas: z

@@ -68,8 +68,29 @@ export function targetOptions(target: string): TargetOptions {
 }
 
 /**
- * Pushes one delta message to its target, level-triggered (invariant 1): it re-reads the Table state
- * of the message's IPs and registers a tag only if the state still has it, unregisters only if the
+ * The firewall of a message's target for log lines: hostname, serial, device group and vsys (those
+ * the message carries; none for Panorama itself).
+ */
+export function firewallFields(message: Pick<DeltaMessage, 'target' | 'hostname' | 'deviceGroup'>): {
+  hostname?: string;
+  serial?: string;
+  deviceGroup?: string;
+  vsys?: string;
+} {
+  const parsed = parseTargetId(message.target);
+  if (!parsed || parsed.kind === 'panorama') return {};
+  return {
+    ...(message.hostname ? { hostname: message.hostname } : {}),
+    serial: parsed.serial,
+    ...(message.deviceGroup ? { deviceGroup: message.deviceGroup } : {}),
+    ...(parsed.vsys ? { vsys: parsed.vsys } : {}),
+  };
+}
+
+/**
+ * Pushes one delta message to its target, level-triggered (invariant 1): it re-reads the committed
+ * state of the message's IPs (the snapshot the head points at now, not the one of the message's
+ * generation) and registers a tag only if the state still has it, unregisters only if the
  * state no longer has it — so duplicates, reordering and replays of old messages converge.
  *
  * - A generation newer than the committed state is `deferred`: its outcome asks for the message
@@ -83,7 +104,7 @@ export function targetOptions(target: string): TargetOptions {
 export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): Promise<PushOutcome> {
   const started = Date.now();
   const { cluster, target, generation } = message;
-  const log = withFields(deps.logger, { cluster, target, generation });
+  const log = withFields(deps.logger, { cluster, target, ...firewallFields(message), generation });
   const committed = (await deps.clusterState.getHead(cluster))?.generation ?? -1;
   if (generation > committed) return defer(message, committed, log);
 

@@ -4,7 +4,8 @@ import { classify, describeError, FailureKind, SyncError } from '../errors.js';
 import { type Logger, withFields } from '../logger.js';
 import type { StepOutcome } from '../queues/QueueStep.js';
 import { DELTA_QUEUE } from '../queues/queueNames.js';
-import { type ClusterHead, fitsInIpRow } from '../state/ClusterStateRepository.js';
+import type { ClusterHead, SnapshotWritten } from '../state/ClusterStateRepository.js';
+import { tagMapDigest } from '../state/canonicalTagMap.js';
 import { computeIpTags, tagOptionsOf } from '../tags/computeIpTags.js';
 import type { IpTagMap } from '../tags/IpTagMap.js';
 import { covers, isStaleDelete, nextWriteEventAt, planRetirement } from './clusterHead.js';
@@ -216,7 +217,7 @@ async function dryRun(
   const last = await deps.clusterState.readIpTags(clusterName);
   const plan = planRecompute(
     last,
-    keepUnstorable(listed, last, log),
+    listed,
     removalRules(deps, await deps.clusterState.getHead(clusterName), deleted, allowRemovals),
   );
   // The device groups are resolved as the real run does, so an unknown one fails here too.
@@ -261,18 +262,14 @@ type LeasedPlan = RecomputePlan & Omit<HarvestedTags, 'tags'>;
 
 /** Lists the cluster, reads its committed state and plans the recompute (removal guard included). */
 async function planLeased(run: LeasedRun): Promise<LeasedPlan> {
-  const { deps, lease, clusterName, known, deleted, log } = run;
+  const { deps, lease, known, deleted, log } = run;
   const { tags: listed, ...found } =
     deleted || !known
       ? { tags: new Map<string, readonly string[]>(), ipsOverBudget: 0, policyWarnings: '' }
       : await desiredTags(known, deps, log);
   run.checkDeadline();
-  const last = await deps.clusterState.readIpTags(clusterName);
-  const plan = planRecompute(
-    last,
-    keepUnstorable(listed, last, log),
-    removalRules(deps, lease.head, deleted, run.allowRemovals),
-  );
+  const last = await committedUnlessEqual(run, listed);
+  const plan = planRecompute(last, listed, removalRules(deps, lease.head, deleted, run.allowRemovals));
   const { hold } = plan;
   if (hold)
     log.error(hold.reason ?? 'removal guard held', {
@@ -282,14 +279,32 @@ async function planLeased(run: LeasedRun): Promise<LeasedPlan> {
   return { ...plan, ...found };
 }
 
-/** Nothing changes in the state: commit (lease released, hold recorded) without a new generation. */
+/**
+ * The committed state, unless the head's digest says it equals `listed`: then `listed` itself (no
+ * snapshot is read).
+ */
+async function committedUnlessEqual(run: LeasedRun, listed: IpTagMap): Promise<IpTagMap> {
+  const { head } = run.lease;
+  if (head.snapshot !== undefined && head.digest === tagMapDigest(listed)) {
+    run.log.debug('state unchanged (digest equal): snapshot not read', { snapshot: head.snapshot });
+    return listed;
+  }
+  return run.deps.clusterState.readIpTags(run.clusterName);
+}
+
+/**
+ * Nothing changes in the state: commit (lease released, hold recorded) without a new generation. A
+ * head without a snapshot (0.1.0 rows, or none yet) gets one, and the 0.1.0 rows are removed.
+ */
 async function commitUnchanged(
   run: LeasedRun,
   plan: LeasedPlan,
   generation: number,
 ): Promise<RecomputeOutcome> {
   const { desired, hold } = plan;
-  await commit(run, run.lease.head, { generation, desired, hold, found: plan });
+  const snapshot =
+    run.lease.head.snapshot === undefined ? await writeSnapshot(run, desired, generation) : undefined;
+  await commit(run, run.lease.head, { generation, desired, hold, found: plan, snapshot });
   run.log.info('recompute done: no change', {
     generation,
     ips: desired.size,
@@ -323,13 +338,13 @@ async function commitChanged(
   enter(run, 'announce');
   const announced = await deps.clusterState.replaceHead({ ...lease.head, pendingGeneration: generation });
   enter(run, 'enqueue');
-  const messages = await enqueueDeltas(run, plan.send, targets, generation);
+  const messages = await enqueueDeltas(run, plan.send, resolved, generation);
   await recordTargets(run, resolved);
   run.checkDeadline();
-  enter(run, 'write-rows');
-  await writeRows(run, deltas, desired, generation);
+  enter(run, 'write-snapshot');
+  const snapshot = await writeSnapshot(run, desired, generation);
   await commit(run, announced, {
-    ...{ generation, desired, targets, retiring: retirement.retiring },
+    ...{ generation, desired, targets, retiring: retirement.retiring, snapshot },
     ...{ hold, found: plan, targetProblems: resolved.problems },
   });
   deps.queues.notify(DELTA_QUEUE);
@@ -345,6 +360,7 @@ async function commitChanged(
     ...{ registered: outcome.registered, unregistered: outcome.unregistered },
     ...{ targets: targets.length, disconnected: disconnected.length },
     ...{ retiringTargets: retirement.retiring.length, messages, durationMs: Date.now() - run.started },
+    ...{ snapshotEntities: snapshot.entities, snapshotBytes: snapshot.bytes },
   });
   return outcome;
 }
@@ -380,7 +396,7 @@ async function targetsOf(run: LeasedRun): Promise<ClusterTargets> {
 async function enqueueDeltas(
   run: LeasedRun,
   deltas: readonly TagDelta[],
-  targets: readonly string[],
+  { targets, info }: Pick<ClusterTargets, 'targets' | 'info'>,
   generation: number,
 ): Promise<number> {
   if (deltas.length === 0) return 0;
@@ -393,7 +409,9 @@ async function enqueueDeltas(
   let messages = 0;
   for (const target of targets) {
     for (const m of wire) {
-      await run.deps.queues.send(DELTA_QUEUE, { ...m, target }, { quiet: true });
+      const where = info.get(target);
+      const host = where ? { hostname: where.hostname, deviceGroup: where.deviceGroup } : {};
+      await run.deps.queues.send(DELTA_QUEUE, { ...m, target, ...host }, { quiet: true });
       messages++;
     }
   }
@@ -424,24 +442,18 @@ async function recordTargets(run: LeasedRun, resolved: ClusterTargets): Promise<
   }
 }
 
-/** Writes the changed IP rows, fenced by the lease and bounded by the budget. */
-async function writeRows(
+/** Writes the snapshot of the state to commit, fenced by the lease and bounded by the budget. */
+async function writeSnapshot(
   run: LeasedRun,
-  deltas: readonly TagDelta[],
   desired: IpTagMap,
   generation: number,
-): Promise<void> {
-  const upserts = new Map<string, readonly string[]>();
-  const removed: string[] = [];
-  for (const d of deltas) {
-    const tags = desired.get(d.ip);
-    if (tags && tags.length > 0) upserts.set(d.ip, tags);
-    else removed.push(d.ip);
-  }
-  await run.deps.clusterState.writeIpTags(run.clusterName, upserts, removed, generation, {
+): Promise<SnapshotWritten> {
+  const written = await run.deps.clusterState.writeSnapshot(run.clusterName, generation, desired, {
     fence: run.lease.owner,
     beforeBatch: run.checkDeadline,
   });
+  run.log.debug('state snapshot written', { ...written });
+  return written;
 }
 
 /** Commits a generation and releases the lease in one ETag-conditional head write. */
@@ -457,6 +469,8 @@ async function commit(
     found: Omit<HarvestedTags, 'tags'>;
     /** Problems of the targets resolved by this recompute; absent = keep the head's. */
     targetProblems?: readonly string[];
+    /** The snapshot this commit points the head at; absent = the head's stays. */
+    snapshot?: SnapshotWritten | undefined;
   },
 ): Promise<void> {
   const { deps, deleted, request } = run;
@@ -484,27 +498,34 @@ async function commit(
     syncedFrom: run.lease.head.lastRecomputeStartedAt ?? now,
     ...(writeEventAt ? { lastWriteEventAt: writeEventAt } : {}),
     deletedAt: deleted ? head.deletedAt || now : '',
+    ...(next.snapshot ? { snapshot: next.snapshot.snapshot, digest: next.snapshot.digest } : {}),
   });
+  if (next.snapshot) await pruneSnapshots(run, next.snapshot.snapshot);
 }
 
 /**
- * IPs whose tags can never fit in a state row keep their last-known tags (nothing is sent for
- * them), with an error naming the IP: one hostile Service must not stop the rest of the cluster.
+ * Removes the snapshots no reader needs any more (all but the committed one and the one before it)
+ * and the 0.1.0 rows, fenced by the lease. Best effort: a failure is logged and the next commit
+ * that writes a snapshot retries.
  */
-function keepUnstorable(desired: IpTagMap, last: IpTagMap, log: Logger): IpTagMap {
-  let out: Map<string, readonly string[]> | undefined;
-  for (const [ip, tags] of desired) {
-    if (fitsInIpRow(tags)) continue;
-    out ??= new Map(desired);
-    const kept = last.get(ip);
-    if (kept) out.set(ip, kept);
-    else out.delete(ip);
-    log.error('IP skipped: its tags do not fit in one state row; its last-known tags are kept', {
-      ip,
-      tags: tags.length,
+async function pruneSnapshots(run: LeasedRun, current: number): Promise<void> {
+  const previous = run.lease.head.snapshot;
+  try {
+    const pruned = await run.deps.clusterState.pruneSnapshots(
+      run.clusterName,
+      { current, ...(previous !== undefined && previous !== current ? { previous } : {}) },
+      { fence: run.lease.owner },
+    );
+    if (pruned.legacyRows > 0)
+      run.log.info('state migrated: the 0.1.0 rows (one per IP) are replaced by a snapshot', {
+        ...{ snapshot: current, legacyRows: pruned.legacyRows },
+      });
+  } catch (err) {
+    run.log.warn('old state snapshots not removed; the next commit retries', {
+      snapshot: current,
+      error: describeError(err),
     });
   }
-  return out ?? desired;
 }
 
 /** The cluster's tags now, with what `status` shows of them. */

@@ -4,7 +4,8 @@ import type { StatusReport } from './collectStatus.js';
 /**
  * What in a status report needs someone's attention, one line each (empty: nothing): a failed or
  * held cluster, a device group that resolves to no firewall, a target whose last push failed or had rejected entries, a failed audit, poisoned
- * messages, an HA pair of Panoramas with no active peer. A disconnected firewall, a cluster still recomputing and IPs over their tag budget are
+ * messages, an HA pair of Panoramas with no active peer, and with `TAG_TIMEOUT_MINUTES` an audited
+ * target whose tags were last re-registered more than half the timeout ago (they may lapse). A disconnected firewall, a cluster still recomputing and IPs over their tag budget are
  * shown by `status` but are not failures here. Pure; `status --check` exits 1 on any.
  */
 export function statusAttention(report: StatusReport, panorama?: PanoramaPeersReport): string[] {
@@ -27,6 +28,7 @@ export function statusAttention(report: StatusReport, panorama?: PanoramaPeersRe
     }
   }
   for (const a of report.audits) if (a.lastError) lines.push(`audit ${a.target}: ${a.lastError}`);
+  lines.push(...staleRefreshes(report));
   for (const q of report.queues) {
     if (q.name.endsWith('-poison') && q.depth > 0)
       lines.push(
@@ -34,4 +36,24 @@ export function statusAttention(report: StatusReport, panorama?: PanoramaPeersRe
       );
   }
   return lines;
+}
+
+/**
+ * Audited targets that a monitored cluster's tags go to and whose tags were last refreshed more than
+ * half `TAG_TIMEOUT_MINUTES` ago (or never).
+ */
+function staleRefreshes(report: StatusReport): string[] {
+  const minutes = report.tagTimeoutMinutes;
+  if (minutes === undefined) return [];
+  const now = Date.parse(report.generatedAt);
+  const used = new Set(
+    report.clusters.filter((c) => c.monitored && !c.deletedAt).flatMap((c) => c.currentTargets ?? []),
+  );
+  return report.audits
+    .filter((a) => used.has(a.target))
+    .filter((a) => !a.lastRefreshAt || now - Date.parse(a.lastRefreshAt) > (minutes / 2) * 60_000)
+    .map(
+      (a) =>
+        `audit ${a.target}: tags last re-registered ${a.lastRefreshAt ?? 'never'}, more than half of TAG_TIMEOUT_MINUTES (${minutes}) ago; they expire ${minutes} minutes after their last register: check that the reconcile timer runs and the audit succeeds`,
+    );
 }

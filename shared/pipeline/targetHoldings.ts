@@ -1,5 +1,7 @@
 import type { PanoramaApi } from '../panorama/PanoramaApi.js';
+import { parseTargetId } from '../panorama/targetId.js';
 import type { ClusterStateRepository } from '../state/ClusterStateRepository.js';
+import type { TargetStatusRepository } from '../state/TargetStatusRepository.js';
 import { isOwnedBy } from '../tags/tagGrammar.js';
 import { hasCommittedState } from './clusterHead.js';
 import { targetOptions } from './pushTagDeltas.js';
@@ -55,4 +57,56 @@ export function formatHoldings(target: string, held: readonly HeldIp[]): string 
     lines.push(`  ${h.ip}  owned: ${h.owned.join(' ') || '-'}  foreign: ${h.foreign.join(' ') || '-'}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A target and the hostname its status rows last recorded. */
+export interface KnownTarget {
+  target: string;
+  hostname?: string;
+}
+
+/** What `--target TEXT` names: one target, several (an ambiguous hostname), or none. */
+export type TargetMatch =
+  | { kind: 'target'; target: string; hostname?: string }
+  | { kind: 'ambiguous'; candidates: KnownTarget[] }
+  | { kind: 'unknown'; known: KnownTarget[] };
+
+/**
+ * Reads `text` as a target id (`panorama`, a serial, `SERIAL:vsysN`) or else as a hostname,
+ * case-insensitively, among `known`: one target, several (a multi-vsys firewall, or two
+ * firewalls sharing a name: ambiguous), or none. Candidates sorted by target id. Pure.
+ */
+export function matchTarget(text: string, known: readonly KnownTarget[]): TargetMatch {
+  const hostnameOf = (target: string) => known.find((k) => k.target === target && k.hostname)?.hostname;
+  if (parseTargetId(text)) {
+    const hostname = hostnameOf(text);
+    return { kind: 'target', target: text, ...(hostname ? { hostname } : {}) };
+  }
+  const wanted = text.toLowerCase();
+  const byTarget = new Map<string, KnownTarget>();
+  for (const k of known) if (k.hostname?.toLowerCase() === wanted) byTarget.set(k.target, k);
+  const candidates = [...byTarget.values()].sort((a, b) => (a.target < b.target ? -1 : 1));
+  if (candidates.length === 1) return { kind: 'target', ...(candidates[0] as KnownTarget) };
+  if (candidates.length > 1) return { kind: 'ambiguous', candidates };
+  return { kind: 'unknown', known: uniqueTargets(known) };
+}
+
+function uniqueTargets(known: readonly KnownTarget[]): KnownTarget[] {
+  const byTarget = new Map<string, KnownTarget>();
+  for (const k of known) if (!byTarget.get(k.target)?.hostname) byTarget.set(k.target, k);
+  return [...byTarget.values()].sort((a, b) => (a.target < b.target ? -1 : 1));
+}
+
+/** The targets of the push and audit status rows, with the hostnames they recorded. Reads only. */
+export async function listKnownTargets(deps: {
+  targetStatus: TargetStatusRepository;
+}): Promise<KnownTarget[]> {
+  const [pushes, audits] = await Promise.all([
+    deps.targetStatus.listPushStatus(),
+    deps.targetStatus.listAuditStatus(),
+  ]);
+  return [...pushes, ...audits].map((r) => ({
+    target: r.target,
+    ...(r.hostname ? { hostname: r.hostname } : {}),
+  }));
 }

@@ -5,10 +5,13 @@ export interface MessageFields {
   cluster?: string;
   target?: string;
   generation?: number;
+  /** The firewall's hostname and device group, when the message carries them (`tag-deltas`). */
+  hostname?: string;
+  deviceGroup?: string;
 }
 
 /**
- * `cluster`, `target` and `generation` of a queue message's text (base64 JSON), for logging a
+ * `cluster`, `target`, `generation`, `hostname` and `deviceGroup` of a queue message's text (base64 JSON), for logging a
  * message that failed or is being poisoned; `{}` when the text cannot be read. Never throws.
  */
 export function messageFields(messageText: string): MessageFields {
@@ -19,10 +22,12 @@ export function messageFields(messageText: string): MessageFields {
     return {};
   }
   if (typeof body !== 'object' || body === null) return {};
-  const { cluster, target, generation } = body as Record<string, unknown>;
+  const { cluster, target, generation, hostname, deviceGroup } = body as Record<string, unknown>;
   return {
     ...(typeof cluster === 'string' ? { cluster: cluster.slice(0, 100) } : {}),
     ...(typeof target === 'string' ? { target: target.slice(0, 100) } : {}),
     ...(typeof generation === 'number' ? { generation } : {}),
+    ...(typeof hostname === 'string' ? { hostname: hostname.slice(0, 100) } : {}),
+    ...(typeof deviceGroup === 'string' ? { deviceGroup: deviceGroup.slice(0, 100) } : {}),
   };
 }

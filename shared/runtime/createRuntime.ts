@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createAksAdapters } from '../aks/createAksAdapters.js';
+import type { ClusterDirectory } from '../aks/ClusterDirectory.js';
 import type { AppConfig } from '../config/loadConfig.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { effectiveSettings } from '../config/localSettings.js';
+import type { ServiceSource } from '../kubernetes/KubeService.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import { PanoramaClient } from '../panorama/PanoramaClient.js';
 import type { PipelineDeps } from '../pipeline/PipelineDeps.js';
@@ -51,7 +52,7 @@ export function createRuntime(
   const aks =
     overrides.clusters && overrides.services
       ? { clusters: overrides.clusters, services: overrides.services }
-      : createAksAdapters({ config, logger });
+      : lazyAksAdapters(config, logger);
   const deps: PipelineDeps = {
     clusterState: new ClusterStateStore(storage.table(CLUSTER_STATE_TABLE)),
     targetStatus: new TargetStatusStore(storage.table(TARGET_STATE_TABLE)),
@@ -65,12 +66,40 @@ export function createRuntime(
     leaseSeconds: LEASE_SECONDS,
     recomputeBudgetMs: RECOMPUTE_BUDGET_MS,
     auditIntervalMinutes: config.auditIntervalMinutes,
+    ...(config.panorama.tagTimeoutMinutes ? { tagTimeoutMinutes: config.panorama.tagTimeoutMinutes } : {}),
+    ...(config.eventGridSubscriptions ? { eventGridSubscriptions: config.eventGridSubscriptions } : {}),
     busyRetrySeconds: 10,
     syncPolicy: config.syncPolicy,
     removalGuard: config.removalGuard,
     ...overrides,
   };
   return { config, deps };
+}
+
+/**
+ * The AKS adapters (cluster directory, Service harvest), wired on first use: ARM and the Kubernetes
+ * client are loaded by dynamic import, so pushes and replays never load them and the app's import
+ * (its cold start) stays small; `npm run package` bundles them as a separate chunk (docs/deploy.md).
+ */
+function lazyAksAdapters(
+  config: AppConfig,
+  logger: Logger,
+): { clusters: ClusterDirectory; services: ServiceSource } {
+  let loading: Promise<{ clusters: ClusterDirectory; services: ServiceSource }> | undefined;
+  const load = () =>
+    (loading ??= import('../aks/createAksAdapters.js')
+      .then((m) => m.createAksAdapters({ config, logger }))
+      .catch((error: unknown) => {
+        loading = undefined;
+        throw error;
+      }));
+  return {
+    clusters: {
+      listClusters: async () => (await load()).clusters.listClusters(),
+      confirmDeleted: async (cluster) => (await load()).clusters.confirmDeleted(cluster),
+    },
+    services: { listServices: async (cluster) => (await load()).services.listServices(cluster) },
+  };
 }
 
 /** The Panorama client of the app: every call holds a permit of the limit all instances share. */

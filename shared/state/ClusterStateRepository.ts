@@ -52,6 +52,13 @@ export interface ClusterHead {
   /** `eventTime` of the newest write event a committed recompute acted on (a staler delete event loses). */
   lastWriteEventAt?: string;
   resourceId?: string;
+  /**
+   * Generation of the state snapshot the committed state is in (see docs/architecture.md, "State");
+   * absent: the 0.1.0 layout of one row per IP (or no state yet).
+   */
+  snapshot?: number;
+  /** SHA-256 (hex) of the canonical JSON of the committed state (`shared/state/canonicalTagMap.ts`). */
+  digest?: string;
   etag: string;
 }
 
@@ -73,15 +80,8 @@ export const OPTIONAL_HEAD_FIELDS = [
   'lastWriteEventAt',
   'policyWarnings',
   'targetProblems',
+  'digest',
 ] as const;
-
-/** The longest tag list (as JSON) one IP row holds. */
-export const MAX_IP_TAGS_JSON_CHARS = 450_000;
-
-/** True when an IP's tags fit in its state row. */
-export function fitsInIpRow(tags: readonly string[]): boolean {
-  return JSON.stringify(tags).length <= MAX_IP_TAGS_JSON_CHARS;
-}
 
 /** The partition key of a cluster (cluster names are unique case-insensitively). */
 export function clusterPartition(cluster: string): string {
@@ -106,21 +106,58 @@ export class LeaseLostError extends AzureError {
   }
 }
 
-/** Options of {@link ClusterStateRepository.writeIpTags}. */
-export interface WriteIpTagsOptions {
-  /** Transactions written at the same time (a performance hint). */
-  concurrency?: number;
+/** The head of a cluster points at a snapshot that is gone or incomplete: the state is corrupt. */
+export class MissingSnapshotError extends AzureError {
+  constructor(cluster: string, snapshot: number) {
+    super(
+      `Table storage: the head of ${cluster} points at state snapshot ${snapshot}, which is missing or incomplete; the state is corrupt and is never read as empty (see README.md, "Corrupt state")`,
+      { kind: FailureKind.permanent },
+    );
+    this.name = 'MissingSnapshotError';
+  }
+}
+
+/** Options of the fenced writes of {@link ClusterStateRepository}. */
+export interface FencedWriteOptions {
   /** The lease owner whose fence every transaction checks (see {@link ClusterStateRepository.createFence}). */
   fence?: string;
   /** Called before each transaction; when it throws, that transaction is not written. */
   beforeBatch?: () => void;
 }
 
+/** What {@link ClusterStateRepository.writeSnapshot} wrote: what the head that commits it records. */
+export interface SnapshotWritten {
+  /** The snapshot's generation (the head's `snapshot`). */
+  snapshot: number;
+  /** SHA-256 (hex) of the canonical JSON (the head's `digest`). */
+  digest: string;
+  entities: number;
+  /** Compressed bytes. */
+  bytes: number;
+  ips: number;
+  pairs: number;
+}
+
+/** The snapshots a prune keeps: the one the head points at and the one it pointed at before. */
+export interface KeptSnapshots {
+  current: number;
+  previous?: number;
+}
+
+/** What {@link ClusterStateRepository.pruneSnapshots} deleted. */
+export interface PruneOutcome {
+  /** Snapshot entities deleted. */
+  snapshotEntities: number;
+  /** Rows of the 0.1.0 layout (one per IP) deleted. */
+  legacyRows: number;
+}
+
 /**
- * Per-cluster state: one head per cluster (generation, lease, bookkeeping) and one row per IP with
- * its sorted tags, addressed case-insensitively by cluster name (see docs/architecture.md, "State").
- * Bookkeeping rows (the head, lease fences) are never read as IPs. Storage failures throw an
- * `AzureError` classified by its cause (retryable, authentication, …).
+ * Per-cluster state: one head per cluster (generation, lease, bookkeeping, the pointer to the
+ * committed snapshot and its digest) and immutable compressed snapshots of `{ip → tags}`, one per
+ * committed generation, addressed case-insensitively by cluster name (see docs/architecture.md,
+ * "State"). A head without a pointer reads the 0.1.0 layout (one row per IP). Bookkeeping rows are
+ * never read as IPs. Storage failures throw an `AzureError` classified by its cause.
  */
 export interface ClusterStateRepository {
   /** Reads a cluster's head, or undefined when the cluster has no state yet. */
@@ -137,26 +174,37 @@ export interface ClusterStateRepository {
    * it); throws {@link ConcurrencyConflictError} when the ETag no longer matches or the head is gone.
    */
   replaceHead(head: ClusterHead): Promise<ClusterHead>;
-  /** Reads every IP row of a cluster. */
+  /**
+   * Reads the state `head` points at: its snapshot (checked against its digest), or the 0.1.0 IP
+   * rows when it points at none. Undefined when the snapshot is gone or incomplete — a newer commit
+   * may have removed it: {@link readCommittedState} re-reads the head then.
+   */
+  readSnapshot(cluster: string, head: ClusterHead): Promise<Map<string, readonly string[]> | undefined>;
+  /** The committed state of a cluster (see {@link readCommittedState}); empty without a head. */
   readIpTags(cluster: string): Promise<Map<string, readonly string[]>>;
-  /** Reads the rows of the given IPs; IPs without a row are absent from the result. */
+  /** The committed tags of the given IPs; IPs without tags are absent from the result. */
   readIpTagsFor(cluster: string, ips: readonly string[]): Promise<Map<string, readonly string[]>>;
   /**
-   * Writes IP rows: `upserts` replace the tags (and `generation`) of their IPs, `deletes` remove rows
-   * (a row already gone is fine). Idempotent; lists must satisfy {@link fitsInIpRow}. Written in
-   * transactions of at most 100 rows: a failure may leave earlier transactions written.
+   * Writes the snapshot of `generation` (IPs without tags left out), nobody's state until a head
+   * points at it. Idempotent. Entities go in transactions of a few; a failure may leave some
+   * written (an orphan, removed by a later prune).
    *
    * With `fence`, every transaction is conditional on that owner's fence row: once the fence was
    * dropped (the lease was taken over), no further transaction lands and the write fails with
    * {@link LeaseLostError}.
    */
-  writeIpTags(
+  writeSnapshot(
     cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
     generation: number,
-    options?: WriteIpTagsOptions,
-  ): Promise<void>;
+    tags: IpTagMap,
+    options?: FencedWriteOptions,
+  ): Promise<SnapshotWritten>;
+  /**
+   * Deletes the snapshots older than `keep.current` except `keep.previous` (never a newer one: it
+   * may be a recompute's commit in progress) and every 0.1.0 IP row. Idempotent, fenced like
+   * {@link writeSnapshot}.
+   */
+  pruneSnapshots(cluster: string, keep: KeptSnapshots, options?: FencedWriteOptions): Promise<PruneOutcome>;
   /** Creates the fence row of a lease owner (before it takes the lease). Idempotent. */
   createFence(cluster: string, owner: string): Promise<void>;
   /** Drops the fence row of a lease owner: its later fenced writes fail. Idempotent (404-tolerant). */

@@ -1,33 +1,40 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
-import pLimit from 'p-limit';
 import type { IpTagMap } from '../tags/IpTagMap.js';
 import {
   type ClusterHead,
   type ClusterStateRepository,
   ConcurrencyConflictError,
   clusterPartition,
+  type FencedWriteOptions,
+  type KeptSnapshots,
   LeaseLostError,
   OPTIONAL_HEAD_FIELDS,
-  type WriteIpTagsOptions,
+  type PruneOutcome,
+  type SnapshotWritten,
 } from './ClusterStateRepository.js';
+import { readCommittedState, tagsOfIps } from './readCommittedState.js';
+import { SnapshotCache } from './SnapshotCache.js';
+import { decodeSnapshot, encodeSnapshot, joinSnapshot, splitSnapshot } from './snapshotCodec.js';
 import { storageError, storageStatusOf } from './storageError.js';
 
 export {
   type ClusterHead,
   ConcurrencyConflictError,
   clusterPartition,
-  fitsInIpRow,
   LeaseLostError,
-  MAX_IP_TAGS_JSON_CHARS,
+  MissingSnapshotError,
 } from './ClusterStateRepository.js';
 
-/** Table holding one partition per cluster: a head entity plus one row per IP. */
+/** Table holding one partition per cluster: a head entity, lease fences and state snapshots. */
 export const CLUSTER_STATE_TABLE = 'clusterstate';
 
 /** RowKey of a cluster's head entity (IPs never start with `_`). */
 export const HEAD_ROW_KEY = '_head';
 
-/** The head as stored: optional strings are stored as `''` (a Replace must clear them), targets as JSON. */
+/**
+ * The head as stored: optional strings are stored as `''` (a Replace must clear them), targets as
+ * JSON, no snapshot as `-1`.
+ */
 type HeadEntity = Omit<ClusterHead, 'etag' | 'targets' | 'retiringTargets'> & {
   partitionKey: string;
   rowKey: string;
@@ -35,37 +42,43 @@ type HeadEntity = Omit<ClusterHead, 'etag' | 'targets' | 'retiringTargets'> & {
   retiringTargets?: string;
 };
 
-type IpEntity = { partitionKey: string; rowKey: string; tags: string; generation: number } & Record<
-  string,
-  unknown
->;
+/** A row of the 0.1.0 layout: one per IP, its tags as JSON continued in `tags_1`, `tags_2`, … */
+type LegacyIpEntity = { partitionKey: string; rowKey: string; tags: string } & Record<string, unknown>;
 
-/**
- * Characters of tag JSON per string property (Table Storage allows 64 KiB, i.e. 32 K UTF-16 units,
- * per string property); longer lists continue in `tags_1`, `tags_2`, …: `MAX_IP_TAGS_JSON_CHARS` is
- * 15 properties, well inside the 1 MiB entity limit.
- */
-const TAGS_PROPERTY_CHARS = 30_000;
-
-function ipEntity(pk: string, ip: string, tags: readonly string[], generation: number): IpEntity {
-  const json = JSON.stringify(tags);
-  const entity: IpEntity = {
-    partitionKey: pk,
-    rowKey: ip,
-    tags: json.slice(0, TAGS_PROPERTY_CHARS),
-    generation,
-  };
-  for (let i = 1; i * TAGS_PROPERTY_CHARS < json.length; i++) {
-    entity[`tags_${i}`] = json.slice(i * TAGS_PROPERTY_CHARS, (i + 1) * TAGS_PROPERTY_CHARS);
-  }
-  return entity;
-}
-
-function ipTagsOf(e: IpEntity): string[] {
+function legacyTagsOf(e: LegacyIpEntity): string[] {
   let json = e.tags;
   for (let i = 1; typeof e[`tags_${i}`] === 'string'; i++) json += e[`tags_${i}`] as string;
   return JSON.parse(json) as string[];
 }
+
+/** RowKey prefix of snapshot entities: `_snap-<generation, 12 digits>-<part, 4 digits>`. */
+const SNAPSHOT_PREFIX = '_snap-';
+
+function snapshotKey(generation: number, part: number): string {
+  return `${SNAPSHOT_PREFIX}${String(generation).padStart(12, '0')}-${String(part).padStart(4, '0')}`;
+}
+
+/** The generation of a snapshot entity's RowKey, or undefined for any other row. */
+function snapshotGenerationOf(rowKey: string): number | undefined {
+  const m = /^_snap-(\d{12})-\d{4}$/.exec(rowKey);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** One entity of a snapshot: `b0`, `b1`, … binary parts; `parts` and `digest` tell a complete one. */
+type SnapshotEntity = {
+  partitionKey: string;
+  rowKey: string;
+  generation: number;
+  part: number;
+  parts: number;
+  digest: string;
+} & Record<string, unknown>;
+
+/**
+ * Snapshot entities per transaction: 3 × 576 KiB, 2.25 MiB as base64 on the wire, inside the 4 MiB
+ * payload of an entity group transaction.
+ */
+const SNAPSHOT_ENTITIES_PER_TRANSACTION = 3;
 
 /** RowKey prefix of lease fences (IPs never start with `_`). */
 const FENCE_PREFIX = '_fence-';
@@ -106,6 +119,8 @@ function toHead(e: TableEntityResult<HeadEntity>): ClusterHead {
     const v = e[k];
     if (typeof v === 'string' && v !== '') head[k] = v;
   }
+  const snapshot = Number(e.snapshot ?? -1);
+  if (Number.isInteger(snapshot) && snapshot >= 0) head.snapshot = snapshot;
   return head;
 }
 
@@ -123,17 +138,20 @@ function fromHead(head: Omit<ClusterHead, 'etag'>): HeadEntity {
     ipsOverBudget: head.ipsOverBudget,
     targets: JSON.stringify(head.targets),
     retiringTargets: JSON.stringify(head.retiringTargets),
+    snapshot: head.snapshot ?? -1,
   };
   for (const k of OPTIONAL_HEAD_FIELDS) entity[k] = head[k] ?? '';
   return entity;
 }
 
 /**
- * {@link ClusterStateRepository} in Table Storage: the head entity (generation, lease) and one row per
- * IP with its sorted tags. Writes of IP rows go in 100-entity transactions (one partition), several at a time.
+ * {@link ClusterStateRepository} in Table Storage: the head entity (generation, lease, snapshot
+ * pointer, digest), lease fences, and per committed generation one snapshot of a few entities; the
+ * 0.1.0 rows (one per IP) are read until the first commit migrates them.
  */
 export class ClusterStateStore implements ClusterStateRepository {
   readonly #table: TableClient;
+  readonly #cache = new SnapshotCache();
   #created = false;
 
   constructor(table: TableClient) {
@@ -206,60 +224,91 @@ export class ClusterStateStore implements ClusterStateRepository {
     }
   }
 
-  /** Reads every IP row of a cluster as an {@link IpTagMap}. */
+  /** The committed state of a cluster (see `readCommittedState`). */
   async readIpTags(cluster: string): Promise<Map<string, readonly string[]>> {
-    await this.ensureTable();
-    const out = new Map<string, readonly string[]>();
-    const pk = clusterPartition(cluster);
-    try {
-      for await (const e of this.#table.listEntities<IpEntity>({
-        queryOptions: {
-          filter: odata`PartitionKey eq ${pk} and RowKey ne ${HEAD_ROW_KEY}`,
-        },
-      })) {
-        if (!isBookkeeping(e.rowKey)) out.set(e.rowKey, ipTagsOf(e));
-      }
-    } catch (err) {
-      throw this.#error(`read state of ${cluster}`, err);
-    }
-    return out;
+    return (await readCommittedState(this, cluster)).tags;
   }
 
-  /**
-   * Reads the rows of the given IPs (sorted). Dense sets are read with one range query, sparse ones
-   * with point reads. IPs without a row are absent from the result.
-   */
+  /** The committed tags of the given IPs (sorted); IPs without tags are absent. */
   async readIpTagsFor(cluster: string, ips: readonly string[]): Promise<Map<string, readonly string[]>> {
+    if (ips.length === 0) return new Map();
+    // Picks from the cached snapshot itself: a push does not copy the whole state.
+    const shared = {
+      getHead: (c: string) => this.getHead(c),
+      readSnapshot: (c: string, head: ClusterHead) => this.#sharedSnapshot(c, head),
+    };
+    return tagsOfIps((await readCommittedState(shared, cluster)).tags, ips);
+  }
+
+  /**
+   * Reads the state a head points at: its snapshot (kept in an in-process cache, since it never
+   * changes), or the 0.1.0 IP rows. Undefined when the snapshot is gone or incomplete.
+   */
+  async readSnapshot(
+    cluster: string,
+    head: ClusterHead,
+  ): Promise<Map<string, readonly string[]> | undefined> {
+    const tags = await this.#sharedSnapshot(cluster, head);
+    return tags && new Map(tags);
+  }
+
+  /** {@link readSnapshot}, the cached map itself (never to be changed). */
+  async #sharedSnapshot(
+    cluster: string,
+    head: ClusterHead,
+  ): Promise<Map<string, readonly string[]> | undefined> {
     await this.ensureTable();
-    const out = new Map<string, readonly string[]>();
-    if (ips.length === 0) return out;
     const pk = clusterPartition(cluster);
-    const wanted = new Set(ips);
-    const sorted = [...wanted].sort();
+    if (head.snapshot === undefined) return this.#readLegacyRows(cluster, pk);
+    const key = { partition: pk, snapshot: head.snapshot, digest: head.digest ?? '' };
+    const cached = this.#cache.get(key);
+    if (cached) return cached as Map<string, readonly string[]>;
+    const entities = await this.#readSnapshotEntities(cluster, pk, head.snapshot, key.digest);
+    if (!entities) return undefined;
+    const tags = decodeSnapshot(joinSnapshot(entities), key.digest);
+    this.#cache.set(key, tags);
+    return tags;
+  }
+
+  /** The binary parts of a snapshot's entities in order, or undefined when it is not complete. */
+  async #readSnapshotEntities(
+    cluster: string,
+    pk: string,
+    generation: number,
+    digest: string,
+  ): Promise<Uint8Array[][] | undefined> {
+    const lo = snapshotKey(generation, 0).slice(0, -4);
+    const byPart = new Map<number, SnapshotEntity>();
     try {
-      if (sorted.length > 20) {
-        const lo = sorted[0] as string;
-        const hi = sorted[sorted.length - 1] as string;
-        for await (const e of this.#table.listEntities<IpEntity>({
-          queryOptions: { filter: odata`PartitionKey eq ${pk} and RowKey ge ${lo} and RowKey le ${hi}` },
-        })) {
-          if (wanted.has(e.rowKey)) out.set(e.rowKey, ipTagsOf(e));
-        }
-        return out;
+      for await (const e of this.#table.listEntities<SnapshotEntity>({
+        queryOptions: { filter: odata`PartitionKey eq ${pk} and RowKey ge ${lo} and RowKey lt ${`${lo}~`}` },
+      })) {
+        if (e.digest === digest) byPart.set(Number(e.part), e);
       }
-      const limit = pLimit(8);
-      await Promise.all(
-        sorted.map((ip) =>
-          limit(async () => {
-            try {
-              const e = await this.#table.getEntity<IpEntity>(pk, ip);
-              out.set(ip, ipTagsOf(e));
-            } catch (err) {
-              if (storageStatusOf(err) !== 404) throw err;
-            }
-          }),
-        ),
-      );
+    } catch (err) {
+      throw this.#error(`read the state snapshot ${generation} of ${cluster}`, err);
+    }
+    const parts = Number(byPart.get(0)?.parts ?? 0);
+    if (parts === 0) return undefined;
+    const entities: Uint8Array[][] = [];
+    for (let part = 0; part < parts; part++) {
+      const e = byPart.get(part);
+      if (!e) return undefined;
+      const props: Uint8Array[] = [];
+      for (let i = 0; e[`b${i}`] instanceof Uint8Array; i++) props.push(e[`b${i}`] as Uint8Array);
+      entities.push(props);
+    }
+    return entities;
+  }
+
+  async #readLegacyRows(cluster: string, pk: string): Promise<Map<string, readonly string[]>> {
+    const out = new Map<string, readonly string[]>();
+    try {
+      for await (const e of this.#table.listEntities<LegacyIpEntity>({
+        queryOptions: { filter: odata`PartitionKey eq ${pk} and RowKey ne ${HEAD_ROW_KEY}` },
+      })) {
+        if (!isBookkeeping(e.rowKey)) out.set(e.rowKey, legacyTagsOf(e));
+      }
     } catch (err) {
       throw this.#error(`read state of ${cluster}`, err);
     }
@@ -267,40 +316,79 @@ export class ClusterStateStore implements ClusterStateRepository {
   }
 
   /**
-   * Writes IP rows: `upserts` replace the tags of their IPs, `deletes` remove rows. Runs in
-   * 100-entity transactions, `concurrency` at a time. Idempotent.
-   *
-   * With `fence` (the lease owner), every transaction also touches that owner's fence row (see
-   * {@link createFence}), so once another recompute has taken the lease over and dropped the fence,
-   * no further write of this one lands: it fails with {@link LeaseLostError}.
+   * Writes the snapshot of `generation`: gzip'd canonical JSON in 64 KiB binary properties, 9 per
+   * entity, 3 entities per transaction (one transaction up to 1.7 MiB compressed).
    */
-  async writeIpTags(
+  async writeSnapshot(
     cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
     generation: number,
-    options: WriteIpTagsOptions = {},
-  ): Promise<void> {
+    tags: IpTagMap,
+    options: FencedWriteOptions = {},
+  ): Promise<SnapshotWritten> {
     await this.ensureTable();
     const pk = clusterPartition(cluster);
-    const actions: TransactionAction[] = [];
-    for (const [ip, tags] of upserts) actions.push(['upsert', ipEntity(pk, ip, tags, generation), 'Replace']);
-    for (const ip of deletes) actions.push(['delete', { partitionKey: pk, rowKey: ip }]);
+    const encoded = encodeSnapshot(tags);
+    const split = splitSnapshot(encoded.gz);
+    const actions: TransactionAction[] = split.map((props, part) => {
+      const entity: SnapshotEntity = {
+        ...{ partitionKey: pk, rowKey: snapshotKey(generation, part), generation, part },
+        ...{ parts: split.length, digest: encoded.digest },
+      };
+      props.forEach((bytes, i) => {
+        entity[`b${i}`] = bytes;
+      });
+      return ['upsert', entity, 'Replace'];
+    });
+    await this.#submitAll(cluster, actions, SNAPSHOT_ENTITIES_PER_TRANSACTION, options);
+    return {
+      ...{ snapshot: generation, digest: encoded.digest, entities: split.length },
+      ...{ bytes: encoded.gz.length, ips: encoded.ips, pairs: encoded.pairs },
+    };
+  }
+
+  /** Deletes old snapshots (never `keep`'s, never a newer one) and the 0.1.0 IP rows. */
+  async pruneSnapshots(
+    cluster: string,
+    keep: KeptSnapshots,
+    options: FencedWriteOptions = {},
+  ): Promise<PruneOutcome> {
+    await this.ensureTable();
+    const pk = clusterPartition(cluster);
+    const deletes: TransactionAction[] = [];
+    const outcome: PruneOutcome = { snapshotEntities: 0, legacyRows: 0 };
+    try {
+      for await (const e of this.#table.listEntities({
+        queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] },
+      })) {
+        const rowKey = e.rowKey ?? '';
+        const generation = snapshotGenerationOf(rowKey);
+        const old = generation !== undefined && generation < keep.current && generation !== keep.previous;
+        if (old) outcome.snapshotEntities++;
+        else if (!isBookkeeping(rowKey)) outcome.legacyRows++;
+        else continue;
+        deletes.push(['delete', { partitionKey: pk, rowKey }]);
+      }
+    } catch (err) {
+      throw this.#error(`list the state snapshots of ${cluster}`, err);
+    }
+    await this.#submitAll(cluster, deletes, 99, options);
+    return outcome;
+  }
+
+  /** Submits actions in transactions of `size` (plus the fence), one after another. */
+  async #submitAll(
+    cluster: string,
+    actions: TransactionAction[],
+    size: number,
+    options: FencedWriteOptions,
+  ): Promise<void> {
     const fence: TransactionAction[] = options.fence
-      ? [['update', { partitionKey: pk, rowKey: fenceKey(options.fence) }, 'Merge']]
+      ? [['update', { partitionKey: clusterPartition(cluster), rowKey: fenceKey(options.fence) }, 'Merge']]
       : [];
-    const size = 100 - fence.length;
-    const limit = pLimit(options.concurrency ?? 8);
-    const batches: TransactionAction[][] = [];
-    for (let i = 0; i < actions.length; i += size) batches.push(actions.slice(i, i + size));
-    await Promise.all(
-      batches.map((batch) =>
-        limit(async () => {
-          options.beforeBatch?.();
-          await this.#submit(cluster, batch, fence);
-        }),
-      ),
-    );
+    for (let i = 0; i < actions.length; i += size) {
+      options.beforeBatch?.();
+      await this.#submit(cluster, actions.slice(i, i + size), fence);
+    }
   }
 
   /** Creates the fence row of a lease owner (before it takes the lease). */

@@ -34,6 +34,8 @@ export interface AuditStatus {
   deviceGroup?: string;
   vsys?: string;
   lastAuditAt?: string;
+  /** When the audit last re-registered every owned tag of the target (`TAG_TIMEOUT_MINUTES` only). */
+  lastRefreshAt?: string;
   registered?: number;
   unregistered?: number;
   lastError?: string;

@@ -6,6 +6,7 @@ import type { KubernetesSimulatorState } from './KubernetesSimulatorState.js';
 import { kubeStatusBody } from './kubeStatusBody.js';
 import { routeKubeRequest } from './routeKubeRequest.js';
 import { sendKubeJson } from './sendKubeJson.js';
+import { serveKubeWrite } from './serveKubeWrite.js';
 import type { RecordedKubeRequest } from './startKubernetesSimulator.js';
 
 const VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.2', platform: 'linux/amd64' };
@@ -53,6 +54,10 @@ function serve(
   url: URL,
   exchange: KubeExchange,
 ): void {
+  if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(record.method)) {
+    serveKubeWrite(state, record.method, url, exchange);
+    return;
+  }
   try {
     exchange.send(200, routeKubeRequest(state, record.method, url.pathname, url.searchParams));
   } catch (err) {

@@ -1,7 +1,8 @@
+import type { KubeService } from '../../shared/kubernetes/KubeService.js';
 import { type ContinuePosition, decodeContinueToken, encodeContinueToken } from './continueToken.js';
 import { KubeHttpError } from './KubeHttpError.js';
 import type { KubernetesSimulatorState } from './KubernetesSimulatorState.js';
-import type { ListSnapshot } from './ListSnapshots.js';
+import { type ListSnapshot, lowerBound } from './ListSnapshots.js';
 import { serviceKey } from './serviceKey.js';
 
 const EXPIRED_MESSAGE =
@@ -42,7 +43,10 @@ function parseLimit(query: URLSearchParams): number {
 }
 
 function newSnapshot(state: KubernetesSimulatorState): { snap: ListSnapshot; start: string } {
-  return { snap: state.snapshots.take(state.services.resourceVersion, state.services.sorted()), start: '' };
+  return {
+    snap: state.snapshots.take(state.services.resourceVersion, () => state.services.sorted()),
+    start: '',
+  };
 }
 
 function resumeSnapshot(
@@ -57,7 +61,7 @@ function resumeSnapshot(
 /** 410 `Expired`, with a fresh continue token (on a new snapshot) when Services remain after `position`. */
 function expiredContinueError(state: KubernetesSimulatorState, position: ContinuePosition): KubeHttpError {
   const { snap: fresh } = newSnapshot(state);
-  const remaining = fresh.items.some((s) => serviceKey(s) >= position.start);
+  const remaining = lowerBound(fresh.keys, position.start) < fresh.keys.length;
   const lastKey = position.start.endsWith('\u0000') ? position.start.slice(0, -1) : position.start;
   return new KubeHttpError(
     410,
@@ -68,21 +72,34 @@ function expiredContinueError(state: KubernetesSimulatorState, position: Continu
   );
 }
 
+/** The index range of the Services of `namespace` (all when undefined) that start at `start`. */
+function pageRange(snap: ListSnapshot, start: string, namespace: string | undefined): [number, number] {
+  if (namespace === undefined) return [lowerBound(snap.keys, start), snap.keys.length];
+  const prefix = `${namespace}/`;
+  const first = lowerBound(snap.keys, start > prefix ? start : prefix);
+  // Keys sharing the prefix are contiguous; "0" is the character after "/".
+  return [first, lowerBound(snap.keys, `${namespace}0`)];
+}
+
+/** One page: O(limit + log n) (the snapshot's keys are binary-searched, never rescanned). */
 function servicePage(
   state: KubernetesSimulatorState,
   snap: ListSnapshot,
   page: { start: string; limit: number; namespace: string | undefined },
 ): Record<string, unknown> {
   const { start, limit, namespace } = page;
-  const inScope = namespace ? snap.items.filter((s) => s.metadata?.namespace === namespace) : snap.items;
-  const from = start ? inScope.findIndex((s) => serviceKey(s) >= start) : 0;
-  const rest = from < 0 ? [] : inScope.slice(from);
-  const items = limit > 0 ? rest.slice(0, limit) : rest;
+  const [from, to] = pageRange(snap, start, namespace);
+  const items: KubeService[] = [];
+  let i = from;
+  for (; i < to && (limit === 0 || items.length < limit); i++) {
+    const s = snap.items[i] as KubeService;
+    if (namespace === undefined || s.metadata?.namespace === namespace) items.push(s);
+  }
   const last = items[items.length - 1];
   const metadata: Record<string, unknown> = { resourceVersion: String(snap.rv) };
-  if (rest.length > items.length && last) {
+  if (i < to && last) {
     metadata.continue = encodeContinueToken(snap.rv, serviceKey(last));
-    metadata.remainingItemCount = rest.length - items.length;
+    metadata.remainingItemCount = to - i;
   } else {
     state.snapshots.delete(snap.rv);
   }

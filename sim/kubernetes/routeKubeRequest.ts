@@ -8,6 +8,7 @@ const NAMESPACED_SERVICES = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]
 /**
  * Answers an authenticated request: `GET /api/v1/services`, `/api/v1/namespaces/{ns}/services` and
  * `…/services/{name}` (403 in forbidden mode). Throws {@link KubeHttpError} for everything else.
+ * Writes (POST, PUT, PATCH, DELETE) are answered by `routeKubeWrite` in `sim/kubernetes/routeKubeWrite.ts`.
  */
 export function routeKubeRequest(
   state: KubernetesSimulatorState,

@@ -28,6 +28,8 @@ export interface UidRequestRecord {
 interface RegisteredIp {
   tags: Set<string>;
   persistent: boolean;
+  /** Tag → when it expires (simulator clock, ms); tags not listed never expire. */
+  expires?: Map<string, number>;
 }
 
 type Table = Map<string, RegisteredIp>;
@@ -95,6 +97,21 @@ function entryError(ip: string, text: string): Node {
   return { '@_ip': ip, '@_message': text };
 }
 
+/** `member@timeout` (seconds) of each register member that has one: `ip\ntag` → seconds. */
+function memberTimeouts(payload: Node | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of asArray(asNode(payload?.register)?.entry)) {
+    const node = asNode(e);
+    for (const m of asArray(asNode(node?.tag)?.member)) {
+      const timeout = asNode(m)?.['@_timeout'];
+      const tag = textOf(m);
+      if (timeout !== undefined && tag !== undefined)
+        out.set(`${String(node?.['@_ip'])}\n${tag}`, Number(timeout));
+    }
+  }
+  return out;
+}
+
 /** The `persistent` attribute of each register entry that has one: IP → persistent. */
 function persistentFlags(payload: Node | undefined): Map<string, boolean> {
   const persistentByIp = new Map<string, boolean>();
@@ -141,9 +158,57 @@ export class PanoramaModel {
   /** Registered-IP tables of the firewalls, by `simTableKey(serial, vsys)`. */
   readonly #tables = new Map<string, Table>();
   readonly #devices = new SimDeviceGroups();
+  /** `simTableKey`s of vsys that refuse every call though `show devicegroups` still lists them. */
+  readonly #refusedVsys = new Set<string>();
+  /** How far {@link advanceClock} moved the simulator clock ahead of `Date.now()`. */
+  #clockOffsetMs = 0;
+  /**
+   * Whether registering a tag that is already there restarts its timeout (the default). PAN-OS does
+   * not document it (docs/tags.md, "Tag timeout"); `false` keeps the first expiry, to test that the
+   * audit's read-back still restores tags that lapsed.
+   */
+  restartTimeoutOnRegister = true;
 
   constructor(duplicateMode: DuplicateMode = 'error') {
     this.duplicateMode = duplicateMode;
+  }
+
+  /** The simulator clock (ms): `Date.now()` plus every {@link advanceClock}; tag timeouts run on it. */
+  now(): number {
+    return Date.now() + this.#clockOffsetMs;
+  }
+
+  /** Moves the simulator clock ahead (tags whose timeout passes expire), without waiting. */
+  advanceClock(ms: number): void {
+    this.#clockOffsetMs += ms;
+  }
+
+  /**
+   * The seconds left before each timed tag of Panorama's (no `target`) or a firewall's table expires:
+   * IP → tag → seconds (persistent tags are not listed). The XML read-back carries none of this.
+   */
+  timeouts(target?: string, vsys?: string): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    const now = this.now();
+    for (const [ip, r] of this.#table(target, vsys)) {
+      if (r.expires?.size) out.set(ip, new Map([...r.expires].map(([t, at]) => [t, (at - now) / 1000])));
+    }
+    return out;
+  }
+
+  /** Drops the tags whose timeout has passed (and the IPs left without tags), as the device does. */
+  #expire(table: Table): Table {
+    const now = this.now();
+    for (const [ip, r] of table) {
+      if (!r.expires) continue;
+      for (const [tag, at] of r.expires) {
+        if (at > now) continue;
+        r.tags.delete(tag);
+        r.expires.delete(tag);
+      }
+      if (r.tags.size === 0) table.delete(ip);
+    }
+    return table;
   }
 
   /** Adds a device group (no-op when it exists); with `parent`, nested below it (`show dg-hierarchy`). */
@@ -197,10 +262,20 @@ export class PanoramaModel {
     this.#table(target, vsys).clear();
   }
 
+  /**
+   * Makes a vsys of a multi-vsys firewall refuse every call (`Invalid vsys: <vsys>`, whole call)
+   * while `show devicegroups` still lists it — a vsys removed on the firewall that Panorama has not
+   * caught up with (an *assumed* situation); `false` undoes it.
+   */
+  refuseVsys(serial: string, vsys: string, refused = true): void {
+    if (refused) this.#refusedVsys.add(simTableKey(serial, vsys));
+    else this.#refusedVsys.delete(simTableKey(serial, vsys));
+  }
+
   /** The registered IPs of Panorama (no `target`) or a firewall's (vsys): IP → sorted tags. */
   registered(target?: string, vsys?: string): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    for (const [ip, r] of this.#table(target, vsys)) out.set(ip, [...r.tags].sort());
+    for (const [ip, r] of this.#expire(this.#table(target, vsys))) out.set(ip, [...r.tags].sort());
     return out;
   }
 
@@ -228,9 +303,10 @@ export class PanoramaModel {
 
   /** Resolves `target=` and `vsys=` as Panorama does: own table, or a connected firewall's vsys table. */
   route(target: string | undefined, vsys?: string): Table | SimAnswer {
-    if (target === undefined || target === '') return this.#panorama;
+    if (target === undefined || target === '') return this.#expire(this.#panorama);
+    if (vsys && this.#refusedVsys.has(simTableKey(target, vsys))) return errorAnswer(`Invalid vsys: ${vsys}`);
     const key = this.#devices.route(target, vsys || undefined, (text) => errorAnswer(text));
-    return typeof key === 'string' ? (this.#tables.get(key) as Table) : key;
+    return typeof key === 'string' ? this.#expire(this.#tables.get(key) as Table) : key;
   }
 
   /** Handles `type=user-id`: applies the unregister section, then the register section. */
@@ -249,10 +325,10 @@ export class PanoramaModel {
       unregister: this.#entries(asNode(payload?.unregister)),
       register: this.#entries(asNode(payload?.register)),
     };
-    const persistentByIp = persistentFlags(payload);
+    const attrs = { persistentByIp: persistentFlags(payload), timeouts: memberTimeouts(payload) };
     const errors: UidErrors = { unregister: [], register: [] };
     this.#unregister(routed, request.unregister, errors.unregister);
-    this.#register(routed, request.register, persistentByIp, errors.register);
+    this.#register(routed, request.register, attrs, errors.register);
     return { answer: uidAnswer(payload, errors), request };
   }
 
@@ -269,6 +345,7 @@ export class PanoramaModel {
         continue;
       }
       for (const tag of tags) {
+        r.expires?.delete(tag);
         if (!r.tags.delete(tag) && strict)
           errors.push(entryError(ip, `tag ${tag} does not exist, ignore unreg`));
       }
@@ -276,7 +353,12 @@ export class PanoramaModel {
     }
   }
 
-  #register(table: Table, entries: IpTagEntry[], persistentByIp: Map<string, boolean>, errors: Node[]): void {
+  #register(
+    table: Table,
+    entries: IpTagEntry[],
+    attrs: { persistentByIp: Map<string, boolean>; timeouts: Map<string, number> },
+    errors: Node[],
+  ): void {
     const strict = this.duplicateMode === 'error';
     for (const { ip, tags } of entries) {
       if (!validIp(ip)) {
@@ -297,10 +379,25 @@ export class PanoramaModel {
       if (strict)
         for (const t of tags)
           if (r.tags.has(t)) errors.push(entryError(ip, `tag ${t} already exists, ignore`));
+      for (const t of tags) this.#setTimeout(r, t, attrs.timeouts.get(`${ip}\n${t}`), added.includes(t));
       for (const t of added) r.tags.add(t);
-      r.persistent = persistentByIp.get(ip) ?? r.persistent;
+      r.persistent = attrs.persistentByIp.get(ip) ?? r.persistent;
       if (r.tags.size > 0) table.set(ip, r);
     }
+  }
+
+  /**
+   * A registered tag's expiry: `timeout` seconds from now (0 or none: never, the documented
+   * default). A tag already there keeps its expiry unless {@link restartTimeoutOnRegister}.
+   */
+  #setTimeout(r: RegisteredIp, tag: string, seconds: number | undefined, added: boolean): void {
+    if (!added && !this.restartTimeoutOnRegister) return;
+    if (!seconds) {
+      r.expires?.delete(tag);
+      return;
+    }
+    r.expires ??= new Map();
+    r.expires.set(tag, this.now() + seconds * 1000);
   }
 
   #entries(section: Node | undefined): IpTagEntry[] {

@@ -32,6 +32,13 @@ export interface PanoramaHaPair {
   setRoles(primary: SimHaRole, secondary: SimHaRole): void;
   /** Stops one peer's server (connections refused from now on); the other becomes active, as HA promotes it. */
   crash(peer: HaPeerName): Promise<void>;
+  /**
+   * Takes one peer down without stopping its server: every call to it is dropped (the connection
+   * closes without an answer, nothing applied) and the other becomes active. {@link restore} undoes it.
+   */
+  goDown(peer: HaPeerName): void;
+  /** Both peers up without faults, the primary active and the secondary passive (not after {@link crash}). */
+  restore(): void;
   /** Stops both servers (a crashed one is skipped). */
   stop(): Promise<void>;
 }
@@ -96,6 +103,17 @@ function haPairHandle(
       const up = { primary: !crashed.has('primary'), secondary: !crashed.has('secondary') };
       if (peer === 'primary') setRoles('non-functional', 'active', up);
       else setRoles('active', 'non-functional', up);
+    },
+    goDown: (peer) => {
+      peers[peer].setFaults({ errorRate: 1, errorFaults: ['drop'] });
+      const up = { primary: peer !== 'primary', secondary: peer !== 'secondary' };
+      if (peer === 'primary') setRoles('non-functional', 'active', up);
+      else setRoles('active', 'non-functional', up);
+    },
+    restore: () => {
+      if (crashed.size > 0) throw new Error('simulator: a crashed peer cannot be restored');
+      for (const p of [primary, secondary]) p.clearFaults();
+      setRoles('active', 'passive');
     },
     stop: async () => {
       for (const p of ['primary', 'secondary'] as const) if (!crashed.has(p)) await peers[p].stop();

@@ -208,7 +208,9 @@ export interface PanoramaSimulator {
  * `show dg-hierarchy` of nested device groups), `target=<serial>` and `vsys=` routing to per-firewall
  * (per-vsys for a multi-vsys firewall) tables — provenance of each answer in `SimDeviceGroups.ts` — (a disconnected firewall answers HTTP 200
  * `status="error"` "Device <serial> is not connected"), the key in `X-PAN-KEY` or `key=`, a 5 MB
- * request limit (HTTP 413), and runtime fault injection. Used by tests, the demo and benchmarks.
+ * request limit (HTTP 413), `member@timeout` (timed tags expire on the model's clock, which
+ * `model.advanceClock` moves without waiting), and runtime fault injection. Used by tests, the demo
+ * and benchmarks.
  *
  * @example
  * const sim = await startPanoramaSimulator({ deviceGroups: { 'dg-1': [{ serial: '0001' }] } });

@@ -10,7 +10,9 @@ import { type AppConfig, type ClusterConfig, loadConfig } from '../../shared/con
 import { InputError } from '../../shared/errors.js';
 import type { KubeService, ServiceSource } from '../../shared/kubernetes/KubeService.js';
 import { type LogLevel, memoryLogger } from '../../shared/logger.js';
+import type { CallPermits } from '../../shared/panorama/CallPermits.js';
 import { PanoramaClient } from '../../shared/panorama/PanoramaClient.js';
+import { SharedCallLimit } from '../../shared/panorama/SharedCallLimit.js';
 import type { PipelineDeps, RecomputePhase } from '../../shared/pipeline/PipelineDeps.js';
 import type { PushOutcome } from '../../shared/pipeline/pushTagDeltas.js';
 import { PUSH_STEP, RECOMPUTE_STEP } from '../../shared/pipeline/queueSteps.js';
@@ -30,18 +32,24 @@ import {
   type ClusterHead,
   ClusterStateStore,
 } from '../../shared/state/ClusterStateStore.js';
+import { permitPartition } from '../../shared/state/PermitRepository.js';
 import { TARGET_STATE_TABLE, TargetStatusStore } from '../../shared/state/TargetStatusStore.js';
-import type { IpTagMap } from '../../shared/tags/IpTagMap.js';
 import { type ArmSimulator, startArmSimulator } from '../../sim/arm/startArmSimulator.js';
 import {
   type KubernetesSimulator,
   startKubernetesSimulator,
 } from '../../sim/kubernetes/startKubernetesSimulator.js';
-import { type PanoramaSimulator, startPanoramaSimulator } from '../../sim/panorama/startPanoramaSimulator.js';
+import {
+  type HaPeerName,
+  type PanoramaHaPair,
+  startPanoramaHaPair,
+} from '../../sim/panorama/startPanoramaHaPair.js';
+import type { PanoramaSimulator } from '../../sim/panorama/startPanoramaSimulator.js';
+import { MemoryPermits } from './memoryPermits.js';
 
 /**
- * The chaos test's world: ONE Azurite (behind a TCP proxy that can cut it off), ONE Panorama
- * simulator, ONE ARM simulator (the clusters exist there until they are deleted) and one Kubernetes
+ * The chaos test's world: ONE Azurite (behind a TCP proxy that can cut it off), ONE Panorama HA
+ * pair (two simulators over one model; `PANORAMA_URL` names both), ONE ARM simulator (the clusters exist there until they are deleted) and one Kubernetes
  * simulator per cluster role, reused across seeds. Each seed gets fresh cluster names, empty tables
  * and queues, empty simulators, and its own configuration (the real `loadConfig`) and pipeline
  * instances — all on the one storage account, as several Functions hosts are.
@@ -119,7 +127,7 @@ export class ProcessDeath {
  * Where a dying recompute's process stops, by recompute phase (see {@link CRASH_PHASES}):
  * - `pending`: as it announces the pending generation (before any enqueue);
  * - `mid-enqueue`: after `sendsBeforeDeath` delta messages (see {@link DyingQueues});
- * - `rows`: as it writes the IP rows (after every delta was enqueued);
+ * - `rows`: as it writes the state snapshot (after every delta was enqueued);
  * - `commit`: as it commits (rows written, generation not committed).
  */
 export type CrashPoint = 'pending' | 'mid-enqueue' | 'rows' | 'commit';
@@ -148,15 +156,13 @@ export class DyingStateStore extends ClusterStateStore {
     this.death.check();
     return super.readIpTagsFor(cluster, ips);
   }
-  override async writeIpTags(
-    cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
-    generation: number,
-    options?: Parameters<ClusterStateStore['writeIpTags']>[4],
-  ) {
+  override async writeSnapshot(...args: Parameters<ClusterStateStore['writeSnapshot']>) {
     this.death.check();
-    return super.writeIpTags(cluster, upserts, deletes, generation, options);
+    return super.writeSnapshot(...args);
+  }
+  override async pruneSnapshots(...args: Parameters<ClusterStateStore['pruneSnapshots']>) {
+    this.death.check();
+    return super.pruneSnapshots(...args);
   }
   override async replaceHead(head: ClusterHead) {
     this.death.check();
@@ -167,7 +173,7 @@ export class DyingStateStore extends ClusterStateStore {
 /** The recompute phase at which a process dies at `at` (`mid-enqueue` dies in {@link DyingQueues}). */
 export const CRASH_PHASES: Record<Exclude<CrashPoint, 'mid-enqueue'>, RecomputePhase> = {
   pending: 'announce',
-  rows: 'write-rows',
+  rows: 'write-snapshot',
   commit: 'commit',
 };
 
@@ -209,9 +215,9 @@ export interface OutagePlan {
 
 /**
  * A state store that cuts storage off at a chosen point of a recompute:
- * - `read`: the read of the IP rows (after the lease was taken and the Services listed);
+ * - `read`: the read of the committed state (after the lease was taken and the Services listed);
  * - `pending`: the head write that announces the pending generation;
- * - `rows`: the IP-row write (after every delta was enqueued);
+ * - `rows`: the snapshot write (after every delta was enqueued);
  * - `commit`: the final head commit.
  */
 export class OutageStateStore extends ClusterStateStore {
@@ -231,9 +237,9 @@ export class OutageStateStore extends ClusterStateStore {
     this.#at('read');
     return super.readIpTags(...args);
   }
-  override async writeIpTags(...args: Parameters<ClusterStateStore['writeIpTags']>) {
+  override async writeSnapshot(...args: Parameters<ClusterStateStore['writeSnapshot']>) {
     this.#at('rows');
-    return super.writeIpTags(...args);
+    return super.writeSnapshot(...args);
   }
   override async replaceHead(head: ClusterHead) {
     if (head.pendingGeneration > head.generation && head.leaseOwner) this.#at('pending');
@@ -299,13 +305,27 @@ export interface SeedWorld {
   logs: ReturnType<typeof memoryLogger>;
   instance(options?: InstanceOptions): PipelineDeps;
   now(): Date;
+  /**
+   * The Panorama call limit every instance of the seed shares (`SharedCallLimit` over one in-memory
+   * permit table, as the app's instances share the `panoramapermits` table): `limit` permits; `held`
+   * counts the calls running with a permit now, over every instance, and `peak` the most at once.
+   */
+  permits: { limit: number; held: number; peak: number };
 }
 
 export interface ChaosWorld {
   azurite: AzuriteServer;
   /** The TCP proxy every seed instance reaches Azurite through. */
   storage: StorageProxy;
-  panorama: PanoramaSimulator;
+  /** The Panorama peer that is active now (the primary when neither is): faults and calls go there. */
+  readonly panorama: PanoramaSimulator;
+  /** Both peers of the Panorama HA pair. */
+  haPair: PanoramaHaPair;
+  /**
+   * Fails the active peer over to the other one: `passive` swaps the roles (the old peer refuses
+   * `type=user-id`), `down` drops every call to it. Returns the peer that is active now.
+   */
+  failover(how: 'passive' | 'down'): HaPeerName;
   /** Where the seed's clusters exist (`managedClusters`); a deleted cluster is removed. */
   arm: ArmSimulator;
   kube: Record<Role, KubernetesSimulator>;
@@ -416,7 +436,7 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
   const azurite = await startAzurite();
   const storage = await startStorageProxy(azurite);
   const arm = await startArmSimulator({ subscriptions: [CHAOS_SUBSCRIPTION] });
-  const panorama = await startPanoramaSimulator({
+  const pair = await startPanoramaHaPair({
     deviceGroups: {
       [TENANT_DEVICE_GROUP]: [{ serial: MULTI_VSYS_FIREWALL, vsys: ['vsys1'] }],
       [CHAOS_DEVICE_GROUP]: [
@@ -427,6 +447,8 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
       [SPARE_DEVICE_GROUP]: [{ serial: JOINING_FIREWALL }],
     },
   });
+  const activePeer = () => (pair.active() === 'secondary' ? pair.secondary : pair.primary);
+  const panorama = pair.primary;
   const kube: Record<Role, KubernetesSimulator> = {
     p: await startKubernetesSimulator(),
     d: await startKubernetesSimulator(),
@@ -460,7 +482,8 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
   }
 
   function resetSimulators(): void {
-    panorama.clearFaults();
+    pair.restore();
+    pair.secondary.resetCalls();
     panorama.setDuplicateMode('error');
     for (const serial of FIREWALLS) {
       const group = serial === JOINING_FIREWALL ? SPARE_DEVICE_GROUP : CHAOS_DEVICE_GROUP;
@@ -486,7 +509,17 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
   return {
     azurite,
     storage,
-    panorama,
+    get panorama() {
+      return activePeer();
+    },
+    haPair: pair,
+    failover(how) {
+      const from = pair.active() ?? 'primary';
+      pair[from].clearFaults();
+      if (how === 'passive') pair.failover();
+      else pair.goDown(from);
+      return pair.active() ?? 'primary';
+    },
     arm,
     kube,
     async startSeed(seed, roles) {
@@ -515,14 +548,38 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
         loadConfig({
           AzureWebJobsStorage: storage.connectionString,
           ARM_ENDPOINT: arm.url,
-          PANORAMA_URL: panorama.url,
-          PANORAMA_API_KEY: panorama.apiKey,
+          PANORAMA_URL: pair.url,
+          PANORAMA_API_KEY: pair.apiKey,
           PANORAMA_TIMEOUT_MS: String(timeoutMs),
           CLUSTERS: JSON.stringify(clustersJson),
         });
       const config = configFor(5000);
       const logs = memoryLogger('warn');
       let instances = 0;
+      const permitTable = new MemoryPermits();
+      const permits = { limit: config.panorama.concurrency, held: 0, peak: 0 };
+      const sharedLimit = (owner: string): CallPermits => {
+        const limit = new SharedCallLimit({
+          permits: permitTable,
+          partition: permitPartition(config.panorama.url),
+          limit: permits.limit,
+          permitMs: config.panoramaPermitSeconds * 1000,
+          maxWaitMs: 120_000,
+          owner,
+          logger: logs,
+        });
+        return {
+          withPermit: (call) =>
+            limit.withPermit(async () => {
+              permits.peak = Math.max(permits.peak, ++permits.held);
+              try {
+                return await call();
+              } finally {
+                permits.held--;
+              }
+            }),
+        };
+      };
       const seedWorld: SeedWorld = {
         seed,
         clusters,
@@ -530,6 +587,7 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
         configured: config.clusters,
         clockOffsetMs: 0,
         logs,
+        permits,
         now: () => new Date(Date.now() + seedWorld.clockOffsetMs),
         instance(options = {}) {
           const cfg = configFor(options.timeoutMs ?? 5000);
@@ -545,13 +603,14 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
             directory: { resolveNodeResourceGroups: false },
             kubernetes: { delay: async () => {}, maxAttempts: KUBE_MAX_ATTEMPTS },
           });
+          const instanceId = `chaos-${seed}-${options.name ?? 'i'}-${++instances}`;
           const deps = createRuntime(cfg, {
             logger: logs,
-            panorama: new PanoramaClient(cfg.panorama, { logger: logs }),
+            panorama: new PanoramaClient(cfg.panorama, { logger: logs, permits: sharedLimit(instanceId) }),
             clusters: aks.clusters,
             services: options.gate ? options.gate.wrap(aks.services) : aks.services,
             busyRetrySeconds: 1,
-            instanceId: `chaos-${seed}-${options.name ?? 'i'}-${++instances}`,
+            instanceId,
             now: () => seedWorld.now(),
           }).deps;
           if (options.outage) {
@@ -591,7 +650,7 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
       return seedWorld;
     },
     async stop() {
-      await panorama.stop();
+      await pair.stop();
       await arm.stop();
       await storage.stop();
       for (const k of Object.values(kube)) await k.stop();

@@ -1,4 +1,4 @@
-import { AzureError, FailureKind, InputError } from '../../shared/errors.js';
+import { InputError } from '../../shared/errors.js';
 import {
   encodeMessage,
   MAX_ENCODED_MESSAGE_BYTES,
@@ -11,11 +11,15 @@ import {
   type ClusterStateRepository,
   ConcurrencyConflictError,
   clusterPartition,
-  fitsInIpRow,
+  type FencedWriteOptions,
+  type KeptSnapshots,
   LeaseLostError,
   OPTIONAL_HEAD_FIELDS,
-  type WriteIpTagsOptions,
+  type PruneOutcome,
+  type SnapshotWritten,
 } from '../../shared/state/ClusterStateRepository.js';
+import { readCommittedState, tagsOfIps } from '../../shared/state/readCommittedState.js';
+import { decodeSnapshot, encodeSnapshot, splitSnapshot } from '../../shared/state/snapshotCodec.js';
 import {
   type AuditStatus,
   MAX_STATUS_ERROR_CHARS,
@@ -24,19 +28,20 @@ import {
 } from '../../shared/state/TargetStatusRepository.js';
 import type { IpTagMap } from '../../shared/tags/IpTagMap.js';
 
-/** One IP row as stored. */
-export interface MemoryIpRow {
-  tags: readonly string[];
-  generation: number;
+/** A snapshot as stored: its compressed bytes, as many entities as `ClusterStateStore` writes. */
+interface MemorySnapshot {
+  gz: Uint8Array;
+  digest: string;
+  entities: number;
 }
 
 interface Partition {
   head?: ClusterHead;
   fences: Set<string>;
-  rows: Map<string, MemoryIpRow>;
+  snapshots: Map<number, MemorySnapshot>;
+  /** Rows of the 0.1.0 layout (one per IP). */
+  legacyRows: Map<string, readonly string[]>;
 }
-
-type RowAction = { ip: string; tags?: readonly string[] };
 
 /** The head as a read returns it: known fields only, `''` optional fields left out (as Table Storage). */
 function storedHead(head: Omit<ClusterHead, 'etag'>, etag: string): ClusterHead {
@@ -57,6 +62,7 @@ function storedHead(head: Omit<ClusterHead, 'etag'>, etag: string): ClusterHead 
     const v = head[k];
     if (typeof v === 'string' && v !== '') out[k] = v;
   }
+  if (head.snapshot !== undefined && head.snapshot >= 0) out.snapshot = head.snapshot;
   return out;
 }
 
@@ -69,23 +75,12 @@ function fenceKey(owner: string): string {
   return owner.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-function rowActions(upserts: IpTagMap, deletes: readonly string[]): RowAction[] {
-  const actions: RowAction[] = [];
-  for (const [ip, tags] of upserts) {
-    if (!fitsInIpRow(tags)) {
-      throw new AzureError(`Table storage: the row of ${ip} is too large`, { kind: FailureKind.permanent });
-    }
-    actions.push({ ip, tags: [...tags] });
-  }
-  for (const ip of deletes) actions.push({ ip });
-  return actions;
-}
-
 /**
  * {@link ClusterStateRepository} in memory, with the semantics of `ClusterStateStore`
  * (shared/state/ClusterStateStore.ts): ETags change on every head write, conditional writes fail
- * with {@link ConcurrencyConflictError}, fenced transactions of at most 100 rows fail with
- * {@link LeaseLostError} once their fence is dropped, deletes of missing rows succeed.
+ * with {@link ConcurrencyConflictError}, snapshots are encoded and split into entities as there
+ * (transactions of 3 entities, 99 deletes), fenced transactions fail with {@link LeaseLostError}
+ * once their fence is dropped, a head without a snapshot reads the 0.1.0 rows.
  */
 export class MemoryClusterState implements ClusterStateRepository {
   readonly #partitions = new Map<string, Partition>();
@@ -95,7 +90,7 @@ export class MemoryClusterState implements ClusterStateRepository {
     const pk = clusterPartition(cluster);
     let p = this.#partitions.get(pk);
     if (!p) {
-      p = { fences: new Set(), rows: new Map() };
+      p = { fences: new Set(), snapshots: new Map(), legacyRows: new Map() };
       this.#partitions.set(pk, p);
     }
     return p;
@@ -105,9 +100,37 @@ export class MemoryClusterState implements ClusterStateRepository {
     return `W/"memory-${++this.#etag}"`;
   }
 
-  /** The stored rows of a cluster with their generations (for assertions). */
-  rows(cluster: string): Map<string, MemoryIpRow> {
-    return new Map(this.#partition(cluster).rows);
+  /** The generations of a cluster's stored snapshots, sorted (for assertions). */
+  snapshots(cluster: string): number[] {
+    return [...this.#partition(cluster).snapshots.keys()].sort((a, b) => a - b);
+  }
+
+  /** The 0.1.0 rows of a cluster (for assertions). */
+  legacyRows(cluster: string): Map<string, readonly string[]> {
+    return new Map(this.#partition(cluster).legacyRows);
+  }
+
+  /** Writes rows of the 0.1.0 layout (one per IP), as a 0.1.0 deployment left them. */
+  writeLegacyRows(cluster: string, tags: IpTagMap): void {
+    for (const [ip, list] of tags) this.#partition(cluster).legacyRows.set(ip, [...list]);
+  }
+
+  /**
+   * Test setup: commits `upserts` on top of the committed state of a cluster that has a head — a
+   * snapshot of `generation`, the head pointing at it (other head fields kept).
+   */
+  async seedCommitted(
+    cluster: string,
+    upserts: IpTagMap,
+    generation: number,
+    deletes: readonly string[] = [],
+  ): Promise<void> {
+    const { head, tags } = await readCommittedState(this, cluster);
+    if (!head) throw new Error(`seedCommitted: ${cluster} has no head`);
+    for (const [ip, list] of upserts) tags.set(ip, list);
+    for (const ip of deletes) tags.delete(ip);
+    const written = await this.writeSnapshot(cluster, generation, tags);
+    await this.replaceHead({ ...head, snapshot: written.snapshot, digest: written.digest });
   }
 
   /** The fence rows of a cluster, by owner (for assertions). */
@@ -142,42 +165,66 @@ export class MemoryClusterState implements ClusterStateRepository {
     return { ...head, etag };
   }
 
+  async readSnapshot(
+    cluster: string,
+    head: ClusterHead,
+  ): Promise<Map<string, readonly string[]> | undefined> {
+    const p = this.#partition(cluster);
+    if (head.snapshot === undefined) return new Map(p.legacyRows);
+    const stored = p.snapshots.get(head.snapshot);
+    if (!stored || stored.digest !== head.digest) return undefined;
+    return decodeSnapshot(stored.gz, stored.digest);
+  }
+
   async readIpTags(cluster: string): Promise<Map<string, readonly string[]>> {
-    const out = new Map<string, readonly string[]>();
-    for (const [ip, row] of this.#partition(cluster).rows) out.set(ip, [...row.tags]);
-    return out;
+    return (await readCommittedState(this, cluster)).tags;
   }
 
   async readIpTagsFor(cluster: string, ips: readonly string[]): Promise<Map<string, readonly string[]>> {
-    const rows = this.#partition(cluster).rows;
-    const out = new Map<string, readonly string[]>();
-    for (const ip of [...new Set(ips)].sort()) {
-      const row = rows.get(ip);
-      if (row) out.set(ip, [...row.tags]);
-    }
-    return out;
+    if (ips.length === 0) return new Map();
+    return tagsOfIps((await readCommittedState(this, cluster)).tags, ips);
   }
 
-  async writeIpTags(
-    cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
-    generation: number,
-    options: WriteIpTagsOptions = {},
-  ): Promise<void> {
-    const p = this.#partition(cluster);
-    const actions = rowActions(upserts, deletes);
-    const size = options.fence === undefined ? 100 : 99;
-    for (let i = 0; i < actions.length; i += size) {
-      options.beforeBatch?.();
-      if (options.fence !== undefined && !p.fences.has(fenceKey(options.fence))) {
-        throw new LeaseLostError(cluster);
-      }
-      for (const a of actions.slice(i, i + size)) {
-        if (a.tags) p.rows.set(a.ip, { tags: a.tags, generation });
-        else p.rows.delete(a.ip);
-      }
+  #transaction(cluster: string, options: FencedWriteOptions): void {
+    options.beforeBatch?.();
+    if (options.fence !== undefined && !this.#partition(cluster).fences.has(fenceKey(options.fence))) {
+      throw new LeaseLostError(cluster);
     }
+  }
+
+  async writeSnapshot(
+    cluster: string,
+    generation: number,
+    tags: IpTagMap,
+    options: FencedWriteOptions = {},
+  ): Promise<SnapshotWritten> {
+    const encoded = encodeSnapshot(tags);
+    const entities = splitSnapshot(encoded.gz).length;
+    // Transactions of 3 entities land one after another; the snapshot is complete with the last.
+    for (let i = 0; i < entities; i += 3) this.#transaction(cluster, options);
+    this.#partition(cluster).snapshots.set(generation, { gz: encoded.gz, digest: encoded.digest, entities });
+    return {
+      ...{ snapshot: generation, digest: encoded.digest, entities },
+      ...{ bytes: encoded.gz.length, ips: encoded.ips, pairs: encoded.pairs },
+    };
+  }
+
+  async pruneSnapshots(
+    cluster: string,
+    keep: KeptSnapshots,
+    options: FencedWriteOptions = {},
+  ): Promise<PruneOutcome> {
+    const p = this.#partition(cluster);
+    const old = [...p.snapshots].filter(([g]) => g < keep.current && g !== keep.previous);
+    const outcome: PruneOutcome = {
+      snapshotEntities: old.reduce((n, [, s]) => n + s.entities, 0),
+      legacyRows: p.legacyRows.size,
+    };
+    const deletes = outcome.snapshotEntities + outcome.legacyRows;
+    for (let i = 0; i < deletes; i += 99) this.#transaction(cluster, options);
+    for (const [g] of old) p.snapshots.delete(g);
+    p.legacyRows.clear();
+    return outcome;
   }
 
   async createFence(cluster: string, owner: string): Promise<void> {

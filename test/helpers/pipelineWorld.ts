@@ -18,6 +18,7 @@ import {
   type KubernetesSimulator,
   startKubernetesSimulator,
 } from '../../sim/kubernetes/startKubernetesSimulator.js';
+import { type PanoramaHaPair, startPanoramaHaPair } from '../../sim/panorama/startPanoramaHaPair.js';
 import {
   type PanoramaSimulator,
   type SimFirewallSpec,
@@ -37,7 +38,10 @@ export interface WorldCluster {
 /** Azurite + Panorama simulator + one Kubernetes simulator per cluster, wired to the real pipeline. */
 export interface PipelineWorld {
   azurite: AzuriteServer;
+  /** The Panorama simulator (with `ha`: the pair's primary; both peers serve one model). */
   panorama: PanoramaSimulator;
+  /** With `ha`: the Panorama HA pair `PANORAMA_URL` names. */
+  haPair?: PanoramaHaPair;
   /** ARM, holding every cluster of the world (delete events are confirmed against it). */
   arm: ArmSimulator;
   kube: Map<string, KubernetesSimulator>;
@@ -66,12 +70,18 @@ export async function startPipelineWorld(options: {
   clusters: WorldCluster[];
   deviceGroups?: Record<string, readonly SimFirewallSpec[]>;
   duplicateMode?: 'error' | 'silent';
+  /** Serve Panorama as an HA pair (`startPanoramaHaPair`; the primary starts active). */
+  ha?: boolean;
+  /** More app settings (e.g. `TAG_TIMEOUT_MINUTES`). */
+  settings?: Record<string, string>;
 }): Promise<PipelineWorld> {
   const azurite = await startAzurite();
-  const panorama = await startPanoramaSimulator({
+  const simOptions = {
     ...(options.deviceGroups ? { deviceGroups: options.deviceGroups } : {}),
     ...(options.duplicateMode ? { duplicateMode: options.duplicateMode } : {}),
-  });
+  };
+  const haPair = options.ha ? await startPanoramaHaPair(simOptions) : undefined;
+  const panorama = haPair ? haPair.primary : await startPanoramaSimulator(simOptions);
   const armToken = 'pipeline-world-arm-token';
   const arm = await startArmSimulator({
     token: armToken,
@@ -103,11 +113,12 @@ export async function startPipelineWorld(options: {
   });
   const config = loadConfig({
     AzureWebJobsStorage: azurite.connectionString,
-    PANORAMA_URL: panorama.url,
+    PANORAMA_URL: haPair ? haPair.url : panorama.url,
     PANORAMA_API_KEY: panorama.apiKey,
     PANORAMA_TIMEOUT_MS: '5000',
     CLUSTERS: JSON.stringify(clusters),
     ARM_ENDPOINT: arm.url,
+    ...options.settings,
   });
   const logs = memoryLogger('debug');
   const build = (): PipelineDeps => {
@@ -134,6 +145,7 @@ export async function startPipelineWorld(options: {
   const world: PipelineWorld = {
     azurite,
     panorama,
+    ...(haPair ? { haPair } : {}),
     arm,
     kube,
     config,
@@ -174,7 +186,7 @@ export async function startPipelineWorld(options: {
       await world.drainDeltas();
     },
     async stop() {
-      await panorama.stop();
+      await (haPair ?? panorama).stop();
       await arm.stop();
       for (const k of kube.values()) await k.stop();
       await azurite.stop();

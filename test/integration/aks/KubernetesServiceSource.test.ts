@@ -63,18 +63,10 @@ describe('KubernetesServiceSource against the Kubernetes simulator', () => {
     expect(keys).toHaveLength(2_500);
     expect(new Set(keys).size).toBe(2_500);
     const pages = k8s.requests.filter((r) => r.path === '/api/v1/services');
-    expect(pages.every((r) => r.query.limit === '500')).toBe(true);
+    expect(pages.every((r) => r.query.limit === '1000')).toBe(true);
     expect(pages.filter((r) => r.status === 410)).toHaveLength(1);
-    // first page, expired second page, then a fresh list of 5 pages
-    expect(pages.map((r) => r.query.continue === undefined)).toEqual([
-      true,
-      false,
-      true,
-      false,
-      false,
-      false,
-      false,
-    ]);
+    // first page, expired second page, then a fresh list of 3 pages (the default page size is 1000)
+    expect(pages.map((r) => r.query.continue === undefined)).toEqual([true, false, true, false, false]);
     expect(logger.lines.some((l) => l.message.includes('410 Gone'))).toBe(true);
   });
 

@@ -116,6 +116,39 @@ describe('Kubernetes API simulator wire format', () => {
     );
   });
 
+  it('pages one namespace by limit/continue among neighbours sharing its prefix', async () => {
+    const sim = await startKubernetesSimulator({
+      token: 'ns-page-token-123456',
+      services: [
+        ...['a', 'b', 'c'].map((name) => makeService({ name, namespace: 'x' })),
+        makeService({ name: 'a', namespace: 'x-1' }),
+        makeService({ name: 'a', namespace: 'x0' }),
+        makeService({ name: 'z', namespace: 'w' }),
+      ],
+    });
+    stops.push(sim);
+    const seen: string[][] = [];
+    const remaining: unknown[] = [];
+    let cont = '';
+    do {
+      const query = `limit=2${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`;
+      const page = await call(`${sim.url}/api/v1/namespaces/x/services?${query}`, { token: sim.token });
+      const items = page.body.items as { metadata: { namespace: string; name: string } }[];
+      seen.push(items.map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
+      const meta = page.body.metadata as { continue?: string; remainingItemCount?: number };
+      remaining.push(meta.remainingItemCount);
+      cont = meta.continue ?? '';
+    } while (cont);
+    expect(seen).toEqual([['x/a', 'x/b'], ['x/c']]);
+    expect(remaining).toEqual([1, undefined]);
+    const all = await call(`${sim.url}/api/v1/services?limit=4`, { token: sim.token });
+    const names = (all.body.items as { metadata: { namespace: string; name: string } }[]).map(
+      (s) => `${s.metadata.namespace}/${s.metadata.name}`,
+    );
+    expect(names).toEqual(['w/z', 'x-1/a', 'x/a', 'x/b']);
+    expect((all.body.metadata as { remainingItemCount: number }).remainingItemCount).toBe(2);
+  });
+
   it('expires continue tokens after continueTtlMs on its injected clock', async () => {
     let now = 0;
     const sim = await startKubernetesSimulator({

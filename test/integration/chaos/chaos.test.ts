@@ -82,6 +82,11 @@ import {
  * The `two-hosts` step runs two hosts on the one storage account with host.json's batching; the
  * summary reports the most Panorama calls in flight at once per target over the run (measured, not
  * bounded: more than PAN-OS's advised 5 per device is a known open limit).
+ * Panorama is an HA pair (`PANORAMA_URL` names both peers). On about 40% of the seeds the active peer
+ * fails over at one step — it turns passive or goes down (every call dropped) — and the seed goes on
+ * and ends on the other peer. Every instance's calls hold a permit of one shared call limit
+ * (`SharedCallLimit` over an in-memory permit table), and `shared-permits` checks after every step
+ * that no more calls held a permit at once, over all instances, than `PANORAMA_CONCURRENCY`.
  *
  *   CHAOS_SEEDS=<n>       number of seeds (default 50), seeds 1..n
  *   CHAOS_SEED=<n>        run only this seed (replay a failure)
@@ -197,18 +202,51 @@ const runSummary = {
   maxInFlight: new Map<string, { n: number; where: string }>(),
   /** Scenario → seeds in which its invariant did not hold. */
   violations: new Map<string, number[]>(),
+  /** Seeds whose active Panorama peer failed over mid-run, by how. */
+  haFailovers: { passive: 0, down: 0 },
+  /** Most Panorama calls holding a permit of the shared limit at once, over all seeds. */
+  permitPeak: 0,
 };
 
 /** Folds the simulator's in-flight peaks since the last fold into the seed's and the run's, then restarts them. */
 function foldInFlight(world: ChaosWorld, st: SeedState, where: string): void {
-  for (const [lane, n] of Object.entries(world.panorama.stats.maxInFlight)) {
-    const target = lane === '' ? PANORAMA : lane;
-    st.maxInFlight.set(target, Math.max(st.maxInFlight.get(target) ?? 0, n));
-    const best = runSummary.maxInFlight.get(target);
-    if (!best || n > best.n)
-      runSummary.maxInFlight.set(target, { n, where: `seed ${st.seedWorld.seed} ${where}` });
+  for (const peer of [world.haPair.primary, world.haPair.secondary]) {
+    for (const [lane, n] of Object.entries(peer.stats.maxInFlight)) {
+      const target = lane === '' ? PANORAMA : lane;
+      st.maxInFlight.set(target, Math.max(st.maxInFlight.get(target) ?? 0, n));
+      const best = runSummary.maxInFlight.get(target);
+      if (!best || n > best.n)
+        runSummary.maxInFlight.set(target, { n, where: `seed ${st.seedWorld.seed} ${where}` });
+    }
+    peer.resetMaxInFlight();
   }
-  world.panorama.resetMaxInFlight();
+  checkPermits(st, where);
+}
+
+/**
+ * Invariant of the shared call limit: over every instance of the seed, never more Panorama calls
+ * run holding a permit than there are permits (`PANORAMA_CONCURRENCY`).
+ */
+function checkPermits(st: SeedState, where: string): void {
+  const { permits } = st.seedWorld;
+  runSummary.permitPeak = Math.max(runSummary.permitPeak, permits.peak);
+  if (permits.peak > permits.limit)
+    violate(
+      st,
+      'shared-permits',
+      `${permits.peak} calls held a permit at once (${where}); limit ${permits.limit}`,
+    );
+}
+
+/**
+ * HA seeds (about 40%, from their own PRNG stream so the steps of every seed stay as they were): at
+ * one step the active Panorama peer fails over to the other — it turns passive, or goes down (every
+ * call to it dropped) — and the seed goes on, and ends, on the other peer.
+ */
+function planHaFailover(seed: number, steps: number): { at: number; how: 'passive' | 'down' } | undefined {
+  const rng = seededRandom(seed * 131 + 17);
+  if (!chance(rng, 0.4)) return undefined;
+  return { at: int(rng, 1, steps), how: chance(rng, 0.5) ? 'passive' : 'down' };
 }
 
 const formatPeaks = (peaks: Iterable<[string, number]>) =>
@@ -1353,10 +1391,20 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
     log.push(`  ${c.name} starts with ${c.kube.services().length} Services`);
   }
 
+  const ha = planHaFailover(seed, steps);
   let failure: unknown;
   try {
     foldInFlight(world, st, 'setup');
     for (let i = 1; i <= steps; i++) {
+      if (ha?.at === i) {
+        const now = world.failover(ha.how);
+        world.panorama.setFaults({ ...st.faults, seed: seed * 100 + i });
+        runSummary.haFailovers[ha.how]++;
+        bump(st.counts, `ha-failover:${ha.how}`);
+        log.push(
+          `-- before #${i}: ha-failover: the active Panorama ${ha.how === 'down' ? 'goes down' : 'turns passive'}; ${now} is active`,
+        );
+      }
       const t0 = Date.now();
       const line = await step(world, st, i);
       foldInFlight(world, st, `#${i} ${st.stepKind}`);
@@ -1377,8 +1425,8 @@ async function runSeed(world: ChaosWorld, seed: number): Promise<void> {
       `-- final: faults off, firewalls reconnected, dead leases expired (setup ${setupDone - started} ms, steps ${stepsDone - setupDone} ms)`,
     );
     for (const serial of SERIALS) world.panorama.setConnected(serial, true);
-    const simCalls = world.panorama.calls;
-    for (const call of simCalls) if (call.fault) bump(st.counts, `panorama:${call.fault}`);
+    for (const peer of [world.haPair.primary, world.haPair.secondary])
+      for (const call of peer.calls) if (call.fault) bump(st.counts, `panorama:${call.fault}`);
     world.panorama.clearFaults();
     for (const c of seedWorld.clusters) c.kube.clearFaults();
     seedWorld.clockOffsetMs += (st.main.leaseSeconds + 1) * 1000;
@@ -1523,7 +1571,7 @@ describe('seeded chaos: random cluster changes under faults converge to the desi
     const kinds = [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
     console.log(
       `chaos summary: ${runSummary.passed}/${runSummary.seeds} seeds passed, ${runSummary.steps} steps, ${(runSummary.ms / 1000).toFixed(1)} s; ` +
-        `${runSummary.strictSeeds} audit-free seeds converged before the audit; pre-audit divergence in ${runSummary.preAuditDivergent} seeds (unexplained: ${runSummary.unexplainedPreAudit.join(',') || 'none'}); ` +
+        `${runSummary.strictSeeds} audit-free seeds converged before the audit; HA failovers mid-run: ${runSummary.haFailovers.passive} to passive, ${runSummary.haFailovers.down} down; most calls holding a shared permit at once: ${runSummary.permitPeak}; pre-audit divergence in ${runSummary.preAuditDivergent} seeds (unexplained: ${runSummary.unexplainedPreAudit.join(',') || 'none'}); ` +
         `exercised: ${kinds.join(' ')}; ` +
         `scenario violations: ${
           [...runSummary.violations]
@@ -1551,5 +1599,14 @@ describe('seeded chaos: random cluster changes under faults converge to the desi
   it('measured the concurrent Panorama calls per firewall', () => {
     const peaks = FIREWALLS.map((f) => runSummary.maxInFlight.get(f)?.n ?? 0);
     expect(Math.max(...peaks), 'most calls in flight on one firewall').toBeGreaterThan(0);
+  });
+
+  it('failed the Panorama HA pair over mid-run on some seeds, and every call held a shared permit', () => {
+    if (SEEDS.length >= 10) {
+      expect(runSummary.haFailovers.passive, 'seeds whose active peer turned passive').toBeGreaterThan(0);
+      expect(runSummary.haFailovers.down, 'seeds whose active peer went down').toBeGreaterThan(0);
+    }
+    expect(runSummary.permitPeak, 'calls holding a permit at once').toBeGreaterThan(1);
+    expect(runSummary.permitPeak).toBeLessThanOrEqual(4);
   });
 });

@@ -162,7 +162,7 @@ describe('reconcile: dry run, removal guard and rejected entries through the com
     expect((await cli('status', '--check')).code).toBe(1);
     const holds = await cli('status', '--target', FW);
     expect(holds.code, describeRun(holds)).toBe(0);
-    expect(holds.stdout).toMatch(/^target \d+: 1 registered IPs, 0 owned tags, 32 foreign tags$/m);
+    expect(holds.stdout).toMatch(/^target fw-\d+ \(\d+\): 1 registered IPs, 0 owned tags, 32 foreign tags$/m);
     expect(holds.stdout).toMatch(/^ {2}10\.31\.0\.1 {2}owned: - {2}foreign: owner\.tag-0 /m);
     expect((await cli('status', '--target', 'fw-east')).code).toBe(2);
 

@@ -64,7 +64,8 @@ describe('tags options', { timeout: 180_000 }, () => {
       ],
     });
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe('note: skipped 0 of 2 Services');
     expect(lines[0]).toMatch(
       /^warning: IP 10\.0\.0\.2 of Service "ops\/web" in cluster aks-prod-1 has 5 tags, more than its budget of 4; not registered: "aks\.aks-prod-1\.svc\.replicas\.12"/,
     );

@@ -126,7 +126,7 @@ const SAMPLE_VALUES: Record<string, string> = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
     'ClientId=11111111-1111-1111-1111-111111111111;Authorization=AAD',
   PANORAMA_URL: 'https://panorama.example.net',
-  PANORAMA_API_KEY: 'value-resolved-from-key-vault',
+  EVENT_GRID_SUBSCRIPTIONS: 'none',
   CLUSTERS: JSON.stringify([SAMPLE_CLUSTER]),
   RECONCILE_SCHEDULE: '0 */5 * * * *',
   AUDIT_INTERVAL_MINUTES: '15',
@@ -150,9 +150,19 @@ function settingNames(filter: (conditional: boolean) => boolean = () => true): s
   return appSettings.settings.filter((s) => filter(s.conditional)).map((s) => s.name);
 }
 
+/** The Panorama credential settings: API key by default, username and password with panoramaUsername. */
+const CREDENTIAL_SAMPLE = { PANORAMA_API_KEY: 'value-resolved-from-key-vault' };
+
+/** The computed app settings expression that holds `name`. */
+function computedWith(name: string): string {
+  const found = appSettings.computed.filter((e) => e.includes(`'${name}'`));
+  expect(found, `one computed expression sets ${name}`).toHaveLength(1);
+  return found[0] as string;
+}
+
 /** The settings the template always sets, with literal values or stand-ins for computed ones. */
 function deployedSettings(): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = { ...CREDENTIAL_SAMPLE };
   for (const s of appSettings.settings.filter((x) => !x.conditional)) {
     if (typeof s.value === 'string' && !isExpression(s.value)) out[s.name] = s.value;
     else if (s.name in SAMPLE_VALUES) out[s.name] = SAMPLE_VALUES[s.name] as string;
@@ -195,7 +205,8 @@ describe('app settings', () => {
       tableServiceUri: SAMPLE_VALUES.AzureWebJobsStorage__tableServiceUri,
       clientId: SAMPLE_VALUES.AzureWebJobsStorage__clientId,
     });
-    expect(config.panorama.apiKey).toBe(SAMPLE_VALUES.PANORAMA_API_KEY);
+    expect(config.panorama.apiKey).toBe(CREDENTIAL_SAMPLE.PANORAMA_API_KEY);
+    expect(config.eventGridSubscriptions).toEqual([]);
     expect(config.clusters.map((c) => c.name)).toEqual([SAMPLE_CLUSTER.name]);
   });
 
@@ -228,25 +239,38 @@ describe('app settings', () => {
 
   it('sets the optional settings only through an expression that can leave them out', () => {
     expect(settingNames((conditional) => conditional).sort()).toEqual(
-      ['DISCOVERY_SUBSCRIPTIONS', 'DISCOVERY_TAG', 'PANORAMA_CA_CERT', 'PANORAMA_VSYS'].sort(),
+      [
+        'DISCOVERY_SUBSCRIPTIONS',
+        'DISCOVERY_TAG',
+        'PANORAMA_CA_CERT',
+        'PANORAMA_VSYS',
+        'TAG_TIMEOUT_MINUTES',
+      ].sort(),
     );
   });
 
-  it('makes PANORAMA_API_KEY a Key Vault reference resolved with the app identity', () => {
-    const apiKey = appSettings.settings.find((s) => s.name === 'PANORAMA_API_KEY');
+  it('makes PANORAMA_API_KEY, or PANORAMA_PASSWORD with PANORAMA_USERNAME, a Key Vault reference resolved with the app identity', () => {
+    const expression = computedWith('PANORAMA_API_KEY');
+    const [, apiKeyBranch, passwordBranch] =
+      /^\[if\(empty\(parameters\('panoramaUsername'\)\), (createObject\('PANORAMA_API_KEY', .*\)\)), (createObject\('PANORAMA_USERNAME', .*\))\)\]$/.exec(
+        expression,
+      ) ?? [];
 
-    expect(apiKey?.conditional).toBe(false);
-    expect(isExpression(apiKey?.value)).toBe(true);
-    expect(expandUserFunctions(appSettingsTemplate, String(apiKey?.value))).toMatch(
+    expect(apiKeyBranch, expression).toBeDefined();
+    expect(expandUserFunctions(appSettingsTemplate, apiKeyBranch as string)).toMatch(
       /@Microsoft\.KeyVault\(SecretUri=/,
     );
+    expect(passwordBranch).toContain("'PANORAMA_PASSWORD', __bicep.keyVaultReference(");
+    expect(passwordBranch).not.toContain('PANORAMA_API_KEY');
+    expect(apiKeyBranch).not.toContain('PANORAMA_PASSWORD');
+    expect(settingNames()).not.toEqual(expect.arrayContaining(['PANORAMA_API_KEY']));
     const [site] = findResources(main, 'Microsoft.Web/sites');
     expect(at(site?.value, 'properties.keyVaultReferenceIdentity')).toEqual(expect.any(String));
   });
 
   it('turns each token-authenticated cluster into a Key Vault reference named by its tokenSetting', () => {
-    expect(appSettings.computed).toHaveLength(1);
-    const expression = appSettings.computed[0] as string;
+    expect(appSettings.computed).toHaveLength(2);
+    const expression = appSettings.computed.find((e) => e.includes("parameters('clusters')")) as string;
 
     expect(expression).toContain("parameters('clusters')");
     expect(expression).toContain('tokenSetting');
@@ -342,7 +366,7 @@ describe('secrets and storage', () => {
       ...readFileSync(join(ROOT, 'infra/main.bicepparam'), 'utf8').matchAll(/^\s*param\s+(\w+)\s*=/gm),
     ].map((m) => m[1]);
 
-    expect(secure.sort()).toEqual(['clusterTokens', 'panoramaApiKey']);
+    expect(secure.sort()).toEqual(['clusterTokens', 'panoramaApiKey', 'panoramaPassword']);
     expect(assigned.filter((name) => secure.includes(name as string))).toEqual([]);
   });
 
@@ -413,20 +437,74 @@ describe('role assignments', () => {
 });
 
 describe('Event Grid', () => {
-  it('subscribes onResourceEvent to successful cluster and load balancer writes and deletes only', () => {
-    const [subscription, ...others] = findResources(
-      main,
-      'Microsoft.EventGrid/systemTopics/eventSubscriptions',
-    );
+  it('subscribes onResourceEvent to successful cluster and load balancer writes and deletes only, in every subscription', () => {
+    const subscriptions = findResources(main, 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
 
-    expect(others).toEqual([]);
-    const props = subscription?.value.properties;
-    expect(at(props, 'filter')).toEqual(EXPECTED_FILTER);
-    expect(at(props, 'eventDeliverySchema')).toBe('EventGridSchema');
-    expect(at(props, 'destination.endpointType')).toBe('AzureFunction');
-    expect(at(props, 'destination.properties.maxEventsPerBatch')).toBe(1);
-    expect(String(at(props, 'destination.properties.resourceId'))).toContain('Microsoft.Web/sites/functions');
-    expect(at(subscription?.template, 'parameters.functionName.defaultValue')).toBe('onResourceEvent');
+    // This subscription's (module eventSubscription) and each other monitored subscription's (subscriptionEvents).
+    expect(subscriptions.map((s) => s.path.join('/')).sort()).toEqual([
+      'eventSubscription',
+      'subscriptionEvents/eventSubscription',
+    ]);
+    for (const subscription of subscriptions) {
+      const props = subscription.value.properties;
+      expect(at(props, 'filter')).toEqual(EXPECTED_FILTER);
+      expect(at(props, 'eventDeliverySchema')).toBe('EventGridSchema');
+      expect(at(props, 'destination.endpointType')).toBe('AzureFunction');
+      expect(at(props, 'destination.properties.maxEventsPerBatch')).toBe(1);
+      expect(String(at(props, 'destination.properties.resourceId'))).toContain(
+        'Microsoft.Web/sites/functions',
+      );
+      expect(String(at(props, 'destination.properties.resourceId'))).toContain(
+        "parameters('functionAppSubscriptionId')",
+      );
+      expect(at(subscription.template, 'parameters.functionName.defaultValue')).toBe('onResourceEvent');
+    }
+  });
+
+  it('gives every other monitored subscription a topic and, in phase two, an event subscription, unless timer-only', () => {
+    const module = resourcesOf(main).find((r) => r.key === 'subscriptionEvents');
+    const variables = main.variables as JsonObject;
+    const monitored = String(variables.monitoredSubscriptions);
+    const others = String(variables.otherEventSubscriptions);
+
+    expect(at(module?.value, 'copy.count')).toBe("[length(variables('otherEventSubscriptions'))]");
+    expect(at(module?.value, 'subscriptionId')).toBe("[variables('otherEventSubscriptions')[copyIndex()]]");
+    expect(monitored).toContain("parameters('clusters')");
+    expect(monitored).toContain("parameters('discoverySubscriptions')");
+    expect(others).toContain("variables('deploymentSubscription')");
+    expect(others).toContain("variables('skippedSubscriptions')");
+    expect(String(variables.skippedSubscriptions)).toContain("parameters('timerOnlySubscriptions')");
+    expect(at(module?.value, 'properties.parameters.deployEventSubscription.value')).toBe(
+      "[parameters('deployEventSubscription')]",
+    );
+    expect(at(module?.value, 'properties.parameters.functionAppSubscriptionId.value')).toBe(
+      '[subscription().subscriptionId]',
+    );
+    const inner = at(module?.value, 'properties.template') as ArmTemplate;
+    const topicModule = resourcesOf(inner).find((r) => r.key === 'topic');
+    const eventModule = resourcesOf(inner).find((r) => r.key === 'eventSubscription');
+    expect(topicModule?.value.condition).toBe("[variables('createTopic')]");
+    expect(eventModule?.value.condition).toBe("[parameters('deployEventSubscription')]");
+    expect(at(main, 'parameters.timerOnlySubscriptions.defaultValue')).toEqual([]);
+  });
+
+  it('tells the app which subscriptions send events (EVENT_GRID_SUBSCRIPTIONS), "none" before phase two', () => {
+    const setting = appSettings.settings.find((s) => s.name === 'EVENT_GRID_SUBSCRIPTIONS');
+    const passed = at(
+      resourcesOf(main).find((r) => r.key === 'functionApp')?.value,
+      'properties.parameters.eventGridSubscriptions.value',
+    );
+    const value = String((main.variables as JsonObject).eventGridSubscriptions);
+
+    expect(setting?.conditional).toBe(false);
+    expect(passed).toBe("[variables('eventGridSubscriptions')]");
+    expect(value).toMatch(
+      /^\[if\(parameters\('deployEventSubscription'\), join\(concat\(createArray\(variables\('deploymentSubscription'\)\), variables\('otherEventSubscriptions'\)\), ','\), 'none'\)\]$/,
+    );
+    expect(
+      loadConfig({ ...deployedSettings(), EVENT_GRID_SUBSCRIPTIONS: `${SUB},${SUB.replace('1', '2')}` })
+        .eventGridSubscriptions,
+    ).toHaveLength(2);
   });
 
   it('creates the event subscription only in the second phase', () => {
@@ -440,13 +518,183 @@ describe('Event Grid', () => {
 
   it('uses a Microsoft.Resources.Subscriptions system topic, created only when none is named', () => {
     const [topic] = findResources(main, 'Microsoft.EventGrid/systemTopics').filter(
-      (r) => r.value.existing !== true,
+      (r) => r.value.existing !== true && r.path.length === 1,
     );
 
     expect(at(topic?.value, 'properties.topicType')).toBe('Microsoft.Resources.Subscriptions');
     const module = resourcesOf(main).find((r) => r.key === topic?.path.at(-1));
     const condition = reachableStrings(main, module?.value.condition as Json).join('\n');
     expect(condition).toContain("empty(parameters('existingSystemTopicName'))");
+  });
+});
+
+describe('secrets, the deployer and redeploys', () => {
+  it('gives the deploying principal (azd AZURE_PRINCIPAL_ID) Key Vault Secrets Officer on the vault', () => {
+    const deployer = findResources(main, 'Microsoft.Authorization/roleAssignments').find((a) =>
+      String(at(a.value, 'properties.principalId')).includes("parameters('deployerPrincipalId')"),
+    );
+    const params = readFileSync(join(ROOT, 'infra/main.bicepparam'), 'utf8');
+
+    expect(deployer, 'a role assignment for deployerPrincipalId').toBeDefined();
+    expect(
+      roleGuids(
+        deployer?.template as ArmTemplate,
+        at(deployer?.value, 'properties.roleDefinitionId') as Json,
+      ),
+    ).toEqual([ROLE.keyVaultSecretsOfficer]);
+    expect(String(deployer?.value.scope)).toContain('Microsoft.KeyVault/vaults');
+    expect(String(deployer?.value.condition)).toContain("not(empty(parameters('deployerPrincipalId')))");
+    expect(params).toMatch(
+      /^param deployerPrincipalId = readEnvironmentVariable\('AZURE_PRINCIPAL_ID', ''\)$/m,
+    );
+  });
+
+  it('recovers a soft-deleted vault of the same name when asked (KEY_VAULT_CREATE_MODE from the preprovision hook)', () => {
+    const [vault] = findResources(main, 'Microsoft.KeyVault/vaults').filter((r) => r.value.existing !== true);
+    const params = readFileSync(join(ROOT, 'infra/main.bicepparam'), 'utf8');
+    const azure = readFileSync(join(ROOT, 'azure.yaml'), 'utf8');
+    const hook = readFileSync(join(ROOT, 'scripts/azd-preprovision.sh'), 'utf8');
+
+    expect(at(vault?.value, 'properties.createMode')).toBe("[parameters('createMode')]");
+    expect(at(vault?.template, 'parameters.createMode.allowedValues')).toEqual(['default', 'recover']);
+    expect(at(main, 'parameters.keyVaultCreateMode.defaultValue')).toBe('default');
+    expect(
+      at(
+        resourcesOf(main).find((r) => r.key === 'keyVault')?.value,
+        'properties.parameters.createMode.value',
+      ),
+    ).toBe("[parameters('keyVaultCreateMode')]");
+    expect(params).toMatch(
+      /^param keyVaultCreateMode = readEnvironmentVariable\('KEY_VAULT_CREATE_MODE', 'default'\)$/m,
+    );
+    expect(azure).toMatch(
+      /preprovision:\n\s+posix:\n\s+shell: sh\n\s+run: \.\/scripts\/azd-preprovision\.sh/,
+    );
+    expect(hook).toContain('azd env set KEY_VAULT_CREATE_MODE "$mode"');
+    expect(hook).toContain('az keyvault show-deleted');
+  });
+
+  it('has no secret and no secret default in any committed parameter file, and writes secrets only from the hook', () => {
+    const infra = join(ROOT, 'infra');
+    const files = readdirSync(infra, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /\.bicepparam$|parameters.*\.json$/.test(f),
+    );
+    const secure = allTemplates(main).flatMap(({ template }) =>
+      Object.entries((template.parameters ?? {}) as JsonObject).filter(
+        ([, p]) => isObject(p) && /^secure/i.test(String(p.type)),
+      ),
+    );
+
+    expect(files).toContain('main.bicepparam');
+    for (const file of files) {
+      const text = readFileSync(join(infra, file), 'utf8');
+      for (const name of ['panoramaApiKey', 'panoramaPassword', 'clusterTokens'])
+        expect(text, file).not.toMatch(new RegExp(`^\\s*param\\s+${name}\\s*=|"${name}"\\s*:`, 'm'));
+      expect(text, file).not.toMatch(/readEnvironmentVariable\('(PANORAMA_API_KEY|PANORAMA_PASSWORD)'/);
+    }
+    for (const [name, p] of secure) expect([{}, ''], name).toContainEqual(at(p, 'defaultValue'));
+    const azure = readFileSync(join(ROOT, 'azure.yaml'), 'utf8');
+    expect(azure).toMatch(
+      /postprovision:\n\s+posix:\n\s+shell: sh\n\s+run: \.\/scripts\/azd-postprovision\.sh\n\s+interactive: true/,
+    );
+    const hook = readFileSync(join(ROOT, 'scripts/azd-postprovision.sh'), 'utf8');
+    expect(hook).toContain('stty -echo');
+    expect(hook).toMatch(/az keyvault secret set [^\n]*--file "\$file"/);
+    expect(hook).not.toMatch(/--value/);
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\.azure\/$/m);
+  });
+
+  it('tells the hook which secret to write (PANORAMA_SECRET_NAME): the API key, or the password with panoramaUsername', () => {
+    const output = at(main, 'outputs.PANORAMA_SECRET_NAME.value');
+
+    expect(output).toBe(
+      "[if(empty(parameters('panoramaUsername')), parameters('panoramaApiKeySecretName'), parameters('panoramaPasswordSecretName'))]",
+    );
+  });
+});
+
+describe('alerts and the workbook', () => {
+  const QUERY_FILES = {
+    'poisoned-messages': 'poisonedMessages.kql',
+    'failed-recomputes': 'failedRecomputes.kql',
+    'held-removals': 'heldRemovals.kql',
+    'rejected-entries': 'rejectedEntries.kql',
+    'no-successful-push': 'noSuccessfulPush.kql',
+    'not-reconciling': 'notReconciling.kql',
+  } as const;
+  const alertsTemplate = () =>
+    allTemplates(main).find((t) =>
+      resourcesOf(t.template).some((r) => r.type === 'Microsoft.Insights/scheduledQueryRules'),
+    )?.template as ArmTemplate;
+
+  it('raises a log alert on Application Insights for each signal, with the query of infra/queries/', () => {
+    const template = alertsTemplate();
+    const rules = (template.variables as JsonObject).rules as JsonObject[];
+    const [rule] = findResources(main, 'Microsoft.Insights/scheduledQueryRules');
+
+    expect(rules.map((r) => r.name).sort()).toEqual(Object.keys(QUERY_FILES).sort());
+    for (const r of rules) {
+      const query = reachableStrings(template, r.query as Json).filter((q) => !isExpression(q));
+      const file = QUERY_FILES[r.name as keyof typeof QUERY_FILES];
+      expect(query, String(r.name)).toEqual([readFileSync(join(ROOT, 'infra/queries', file), 'utf8')]);
+      expect([1, 2], String(r.name)).toContain(r.severity);
+    }
+    expect(at(rule?.value, 'kind')).toBe('LogAlert');
+    expect(at(rule?.value, 'properties.scopes')).toEqual([
+      "[resourceId('Microsoft.Insights/components', parameters('applicationInsightsName'))]",
+    ]);
+    expect(at(rule?.value, 'properties.evaluationFrequency')).toBe('PT5M');
+    expect(at(rule?.value, 'properties.autoMitigate')).toBe(true);
+    expect(at(rule?.value, 'properties.actions.actionGroups')).toBe("[variables('actionGroups')]");
+    const module = resourcesOf(main).find((r) => r.key === 'alerts');
+    expect(at(module?.value, 'properties.parameters.applicationInsightsName.value')).toBe(
+      "[variables('names').applicationInsights]",
+    );
+  });
+
+  it('splits alerts by cluster and target, and counts sampled lines by itemCount', () => {
+    const rules = (alertsTemplate().variables as JsonObject).rules as JsonObject[];
+    const byName = Object.fromEntries(rules.map((r) => [r.name, r]));
+
+    expect(at(byName['poisoned-messages'], 'dimensions')).toEqual(['cluster', 'target']);
+    expect(at(byName['rejected-entries'], 'dimensions')).toEqual(['cluster', 'target']);
+    expect(at(byName['held-removals'], 'dimensions')).toEqual(['cluster']);
+    expect(at(byName['no-successful-push'], 'dimensions')).toEqual(['target']);
+    expect(at(byName['not-reconciling'], 'operator')).toBe('LessThan');
+    for (const file of Object.values(QUERY_FILES).filter((f) => f !== 'notReconciling.kql')) {
+      expect(readFileSync(join(ROOT, 'infra/queries', file), 'utf8'), file).toMatch(/sum(if)?\(itemCount/);
+    }
+  });
+
+  it('notifies an e-mail action group only when alertEmail is given', () => {
+    const [group] = findResources(main, 'Microsoft.Insights/actionGroups');
+    const module = resourcesOf(main).find((r) => r.key === 'alerts');
+
+    expect(group?.value.condition).toBe("[not(empty(parameters('alertEmail')))]");
+    expect(at(module?.value, 'properties.parameters.alertEmail.value')).toBe("[parameters('alertEmail')]");
+    expect(at(main, 'parameters.alertEmail.defaultValue')).toBe('');
+  });
+
+  it('deploys a shared workbook on Application Insights with clusters, targets, signals and recent errors', () => {
+    const [workbook] = findResources(main, 'Microsoft.Insights/workbooks');
+    const items = at(workbook?.template, 'variables.items') as Json[];
+    const text = JSON.stringify(items);
+
+    expect(at(workbook?.value, 'kind')).toBe('shared');
+    expect(at(workbook?.value, 'properties.category')).toBe('workbook');
+    expect(at(workbook?.value, 'properties.sourceId')).toBe(
+      "[resourceId('Microsoft.Insights/components', parameters('applicationInsightsName'))]",
+    );
+    expect(String(at(workbook?.value, 'properties.serializedData'))).toContain("'Notebook/1.0'");
+    for (const name of ['clusters', 'targets', 'signals', 'errors']) expect(text).toContain(`'${name}'`);
+    for (const needle of [
+      'recompute done',
+      'push done',
+      'severityLevel >= 3',
+      'fields.cluster',
+      'fields.target',
+    ])
+      expect(text).toContain(needle);
   });
 });
 

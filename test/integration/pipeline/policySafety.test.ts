@@ -17,7 +17,6 @@ import {
   type ClusterHead,
   ClusterStateStore,
 } from '../../../shared/state/ClusterStateStore.js';
-import type { IpTagMap } from '../../../shared/tags/IpTagMap.js';
 import { armResourceEvent } from '../../../sim/eventGrid/armResourceEvent.js';
 import {
   internalService,
@@ -329,16 +328,10 @@ class StrugglingStateStore extends ClusterStateStore {
     this.#check();
     return super.replaceHead(head);
   }
-  override async writeIpTags(
-    cluster: string,
-    upserts: IpTagMap,
-    deletes: readonly string[],
-    generation: number,
-    options?: Parameters<ClusterStateStore['writeIpTags']>[4],
-  ) {
+  override async writeSnapshot(...args: Parameters<ClusterStateStore['writeSnapshot']>) {
     await this.beforeRowWrite();
     this.#check();
-    return super.writeIpTags(cluster, upserts, deletes, generation, options);
+    return super.writeSnapshot(...args);
   }
 }
 

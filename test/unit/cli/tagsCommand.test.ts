@@ -7,7 +7,8 @@ import { runCli } from '../../../cli/runCli.js';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/services/', import.meta.url));
 const INTERNAL = 'service.beta.kubernetes.io/azure-load-balancer-internal';
 
-function io(stdin = ''): CliIo & { out: () => string; err: () => string } {
+/** `err()` is stderr without the "note: skipped …" lines, which `skips()` returns (see skippedServices.test.ts). */
+function io(stdin = ''): CliIo & { out: () => string; err: () => string; skips: () => string[] } {
   const out: string[] = [];
   const err: string[] = [];
   return {
@@ -17,7 +18,13 @@ function io(stdin = ''): CliIo & { out: () => string; err: () => string } {
     env: {},
     cwd: FIXTURES,
     out: () => out.join(''),
-    err: () => err.join(''),
+    err: () =>
+      err
+        .join('')
+        .split(/(?<=\n)/)
+        .filter((l) => !l.startsWith('note: skipped '))
+        .join(''),
+    skips: () => err.filter((l) => l.startsWith('note: skipped ')),
   };
 }
 
@@ -84,6 +91,9 @@ describe('tags command', () => {
       t,
     );
     expect(t.err()).toBe('');
+    expect(t.skips()).toEqual([
+      'note: skipped 6 of 11 Services: not a LoadBalancer: 3, public load balancer: 2, no IP yet: 1 (--verbose names them)\n',
+    ]);
     expect(t.out()).toBe(EXPECTED_FIXTURE_OUTPUT);
     expect(code).toBe(0);
   });
@@ -238,7 +248,7 @@ describe('tags command', () => {
     ['missing --cluster', [], '[]', /missing --cluster NAME/],
     ['--cluster without a value', ['--cluster'], '[]', /--cluster needs a value/],
     ['an invalid cluster name', ['--cluster', 'aks prod'], '[]', /invalid cluster name "aks prod"/],
-    ['an unknown option', ['--cluster', 'c1', '--verbose'], '[]', /unknown option "--verbose"/],
+    ['an unknown option', ['--cluster', 'c1', '--verbosity'], '[]', /unknown option "--verbosity"/],
     ['two files', ['--cluster', 'c1', 'a.json', 'b.json'], '[]', /only one FILE/],
     ['a missing file', ['--cluster', 'c1', 'nope.json'], '', /cannot read nope\.json: ENOENT/],
     [

@@ -203,7 +203,7 @@ describe('auditTargets on in-memory storage and Panorama itself', () => {
     const world = auditWorld({ clusters: [clusterConfig('aks-a')], services: { 'aks-a': [WEB] } });
     await sync(world, 'aks-a');
     const tags = Array.from({ length: 33 }, (_, i) => `aks.aks-a.svc.k${String(i).padStart(2, '0')}.v`);
-    await world.clusterState.writeIpTags('aks-a', new Map([['10.1.0.7', tags]]), [], 1);
+    await world.clusterState.seedCommitted('aks-a', new Map([['10.1.0.7', tags]]), 1);
 
     // act
     const [outcome] = await auditTargets(world.deps, { force: true });

@@ -49,8 +49,8 @@ async function world() {
   };
   await w.clusterState.createHead({ cluster: 'aks-a', targets: ['0101', '0102'], ...head });
   await w.clusterState.createHead({ cluster: 'aks-b', targets: ['panorama'], ...head });
-  await w.clusterState.writeIpTags('aks-a', new Map([['10.1.0.4', A_COMMITTED]]), [], 3);
-  await w.clusterState.writeIpTags('aks-b', new Map([['10.2.0.4', ['aks.aks-b.grafana']]]), [], 3);
+  await w.clusterState.seedCommitted('aks-a', new Map([['10.1.0.4', A_COMMITTED]]), 3);
+  await w.clusterState.seedCommitted('aks-b', new Map([['10.2.0.4', ['aks.aks-b.grafana']]]), 3);
   panorama.seed([{ ip: '10.1.0.4', tags: ['aks.aks-a.checkout', 'aks.aks-a.old', 'people.web'] }], '0101');
   panorama.seed([{ ip: '10.9.0.1', tags: ['people.web'] }], '0101');
   return { ...w, panorama };

@@ -120,7 +120,7 @@ const MANY = '10.1.0.7';
 async function manyTagsOn(world: PushWorld, foreign: number, count: number) {
   await recompute(world);
   const tags = Array.from({ length: count }, (_, i) => `aks.aks-mem.svc.k${String(i).padStart(2, '0')}.v`);
-  await world.clusterState.writeIpTags(CLUSTER, new Map([[MANY, tags]]), [], 1);
+  await world.clusterState.seedCommitted(CLUSTER, new Map([[MANY, tags]]), 1);
   const held = Array.from({ length: foreign }, (_, i) => `owner.team${String(i).padStart(2, '0')}`);
   if (foreign) world.panorama.seed([{ ip: MANY, tags: held }]);
   const deltas: TagDelta[] = [
@@ -340,7 +340,7 @@ describe('pushTagDeltas on in-memory storage and Panorama', () => {
     await drain(world);
     world.services.push(DB);
     const crash = (phase: string) => {
-      if (phase === 'write-rows') throw new Error('process is gone');
+      if (phase === 'write-snapshot') throw new Error('process is gone');
     };
     await recompute(world, { ...world.deps, onRecomputePhase: crash }).catch(() => undefined);
 

@@ -70,10 +70,12 @@ describe('recomputeCluster on in-memory storage', () => {
       syncedFrom: NOW.toISOString(),
     });
     expect((await world.clusterState.getHead(CLUSTER.name))?.leaseOwner).toBeUndefined();
-    expect([...world.clusterState.rows(CLUSTER.name)]).toEqual([
-      ['10.1.0.4', { tags: WEB_TAGS, generation: 1 }],
-      ['10.1.0.5', { tags: DB_TAGS, generation: 1 }],
+    expect([...(await world.clusterState.readIpTags(CLUSTER.name))]).toEqual([
+      ['10.1.0.4', WEB_TAGS],
+      ['10.1.0.5', DB_TAGS],
     ]);
+    expect(await world.clusterState.getHead(CLUSTER.name)).toMatchObject({ snapshot: 1 });
+    expect(world.clusterState.snapshots(CLUSTER.name)).toEqual([1]);
     expect(world.clusterState.fences(CLUSTER.name)).toEqual([]);
     const [message, ...more] = world.queues
       .texts(DELTA_QUEUE)
@@ -115,7 +117,7 @@ describe('recomputeCluster on in-memory storage', () => {
       registered: 0,
       unregistered: 2,
     });
-    expect([...world.clusterState.rows(CLUSTER.name).keys()]).toEqual(['10.1.0.4']);
+    expect([...(await world.clusterState.readIpTags(CLUSTER.name)).keys()]).toEqual(['10.1.0.4']);
     expect((await world.clusterState.getHead(CLUSTER.name))?.generation).toBe(2);
     const last = world.queues.texts(DELTA_QUEUE).map((t) => parseDeltaMessage(decodeMessage(t)))[1];
     expect(last).toMatchObject({
@@ -147,7 +149,7 @@ describe('recomputeCluster on in-memory storage', () => {
 
     // assess
     expect(outcome).toMatchObject({ status: 'busy', requeueAfter: { seconds: 10, message: request() } });
-    expect(world.clusterState.rows(CLUSTER.name).size).toBe(0);
+    expect(world.clusterState.snapshots(CLUSTER.name)).toEqual([]);
     expect(world.queues.texts(DELTA_QUEUE)).toEqual([]);
     expect(world.queues.texts(RECOMPUTE_QUEUE).map(decodeMessage)).toEqual([request()]);
     expect(await world.queues.peek(RECOMPUTE_QUEUE)).toEqual([]);
@@ -197,5 +199,61 @@ describe('recomputeCluster on in-memory storage', () => {
 
     // assess
     expect((await world.clusterState.getHead(CLUSTER.name))?.policyWarnings).toBeUndefined();
+  });
+});
+
+describe('recomputeCluster: state snapshots', () => {
+  it('keeps the committed snapshot and the one before it; older ones and orphans are removed', async () => {
+    // prepare: generation 1, then an orphan of a crashed commit at 5 (nobody points at it)
+    const world = memoryWorld([WEB]);
+    await recomputeCluster(request(), world.deps);
+    await world.clusterState.writeSnapshot(CLUSTER.name, 5, new Map([['10.9.9.9', ['x']]]));
+    world.services.push(DB);
+
+    // act: two changing commits (2, 3), then an unchanged one
+    await recomputeCluster(request(new Date(NOW.getTime() + 1)), world.deps);
+    world.services.splice(1, 1);
+    const third = await recomputeCluster(request(new Date(NOW.getTime() + 2)), world.deps);
+    const unchanged = await recomputeCluster(request(new Date(NOW.getTime() + 3)), world.deps);
+
+    // assess: the orphan is newer than any commit, so it stays until a commit passes it
+    expect(third).toMatchObject({ status: 'changed', generation: 3 });
+    expect(unchanged).toMatchObject({ status: 'unchanged', generation: 3 });
+    expect(world.clusterState.snapshots(CLUSTER.name)).toEqual([2, 3, 5]);
+    expect(await world.clusterState.getHead(CLUSTER.name)).toMatchObject({ snapshot: 3, generation: 3 });
+  });
+
+  it('commits when removing old snapshots fails, says so, and the next commit removes them', async () => {
+    // prepare
+    const world = memoryWorld([WEB]);
+    await recomputeCluster(request(), world.deps);
+    world.services.push(DB);
+    await recomputeCluster(request(new Date(NOW.getTime() + 1)), world.deps);
+    const prune = world.clusterState.pruneSnapshots.bind(world.clusterState);
+    world.clusterState.pruneSnapshots = async () => {
+      throw new Error('storage went away');
+    };
+    world.services.splice(1, 1);
+
+    // act
+    const outcome = await recomputeCluster(request(new Date(NOW.getTime() + 2)), world.deps);
+
+    // assess
+    expect(outcome).toMatchObject({ status: 'changed', generation: 3 });
+    expect(world.clusterState.snapshots(CLUSTER.name)).toEqual([1, 2, 3]);
+    expect(
+      world.logs.lines.some(
+        (l) =>
+          l.level === 'warn' && /old state snapshots not removed; the next commit retries/.test(l.message),
+      ),
+    ).toBe(true);
+
+    // act again
+    world.clusterState.pruneSnapshots = prune;
+    world.services.push(DB);
+    await recomputeCluster(request(new Date(NOW.getTime() + 3)), world.deps);
+
+    // assess
+    expect(world.clusterState.snapshots(CLUSTER.name)).toEqual([3, 4]);
   });
 });
