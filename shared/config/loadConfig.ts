@@ -18,6 +18,7 @@ import { checkServiceUrl } from './checkServiceUrl.js';
 import { loadEventGridSubscriptions } from './eventGridSubscriptions.js';
 import { unresolvedKeyVaultReferences } from './keyVaultReferences.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
+import { longestScheduleGapMinutes } from './longestScheduleGap.js';
 import { panoramaPermitSeconds } from './panoramaPermitSetting.js';
 import { parsePanoramaUrls } from './panoramaUrls.js';
 import { checkProxySettings, PROXY_SETTINGS } from './proxySettings.js';
@@ -520,6 +521,22 @@ export function tagTimeoutSetting(
   return n;
 }
 
+/**
+ * With `TAG_TIMEOUT_MINUTES`, the audit refreshes tags only when the reconcile timer runs it: a
+ * `RECONCILE_SCHEDULE` that leaves longer gaps than `AUDIT_INTERVAL_MINUTES` would let tags lapse.
+ * Returns that problem (naming both settings), or nothing.
+ */
+export function checkRefreshSchedule(reconcileSchedule: string, auditIntervalMinutes: number): string[] {
+  const gap = longestScheduleGapMinutes(reconcileSchedule);
+  if (gap === undefined || gap <= auditIntervalMinutes) return [];
+  const every = Number.isFinite(gap)
+    ? `waits up to ${Math.round(gap)} minutes between two runs`
+    : 'never fires';
+  return [
+    `RECONCILE_SCHEDULE: "${reconcileSchedule}" ${every}, longer than AUDIT_INTERVAL_MINUTES (${auditIntervalMinutes}); with TAG_TIMEOUT_MINUTES the audit it runs must refresh the tags in time. Make it fire at least every ${auditIntervalMinutes} minutes, or raise AUDIT_INTERVAL_MINUTES (and TAG_TIMEOUT_MINUTES to at least twice that)`,
+  ];
+}
+
 /** `MAX_TAGS_PER_IP` (default 32); a bad value is appended to `problems` and gives the default. */
 export function tagBudgetSetting(settings: Settings, problems: string[]): number {
   return positiveInt(settings, 'MAX_TAGS_PER_IP', MAX_TAGS_PER_IP, MAX_TAGS_PER_IP, problems);
@@ -638,6 +655,8 @@ export function loadConfig(settings: Settings): AppConfig {
   if (cronProblem) problems.push(`RECONCILE_SCHEDULE: ${cronProblem}`);
   const auditIntervalMinutes = positiveInt(settings, 'AUDIT_INTERVAL_MINUTES', 15, 10_080, problems);
   const tagTimeoutMinutes = tagTimeoutSetting(settings, auditIntervalMinutes, problems);
+  if (tagTimeoutMinutes && !cronProblem)
+    problems.push(...checkRefreshSchedule(reconcileSchedule, auditIntervalMinutes));
   const armEndpoint = (settings.ARM_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
   const armProblem = checkServiceUrl('ARM_ENDPOINT', armEndpoint);
   if (armProblem) problems.push(armProblem);
