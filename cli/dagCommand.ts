@@ -4,8 +4,9 @@ import { InputError } from '../shared/errors.js';
 import { type DagReport, evaluateDag } from '../shared/pipeline/evaluateDag.js';
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
+import { resolveTarget } from './resolveTarget.js';
 
-const USAGE = 'dag EXPRESSION [--target SERIAL] [--json]';
+const USAGE = 'dag EXPRESSION [--target TARGET] [--json]';
 
 const HELP = `Usage: aks-panorama-sync ${USAGE}
 
@@ -16,8 +17,9 @@ EXPRESSION is PAN-OS match syntax: tags in single quotes, "and", "or" and parent
 and "or" needs parentheses ('a' and ('b' or 'c')): PAN-OS does not document which binds tighter.
 There is no "not". Tags match whole and case-sensitively. At most 2047 characters. See docs/dag.md.
 
-  --target SERIAL   evaluate against what that target holds (its read-back: every registered tag,
-                    ours and others'): a firewall serial, SERIAL:vsysN, or "panorama"
+  --target TARGET   evaluate against what that target holds (its read-back: every registered tag,
+                    ours and others'): a firewall serial, SERIAL:vsysN, "panorama", or a
+                    firewall's hostname (any case; a hostname of several targets exits 2)
                     (default: the last-known state of the configured clusters)
   --json            print the result as JSON
 
@@ -42,7 +44,7 @@ function parseDagArgs(args: string[]) {
       `${positionals.length === 0 ? 'missing EXPRESSION' : 'give the whole EXPRESSION as one argument, quoted'} (usage: ${USAGE})`,
     );
   if (values.target !== undefined && values.target.trim() === '')
-    throw new InputError(`--target needs a serial (usage: ${USAGE})`);
+    throw new InputError(`--target needs a target id or a firewall's hostname (usage: ${USAGE})`);
   return {
     help: false as const,
     expression: positionals[0] as string,
@@ -70,7 +72,7 @@ function formatDagReport(report: DagReport): string {
 }
 
 /**
- * `dag EXPRESSION [--target SERIAL] [--json]`: the IPs a Dynamic Address Group match selects in
+ * `dag EXPRESSION [--target TARGET] [--json]`: the IPs a Dynamic Address Group match selects in
  * the last-known state of the configured clusters, or in one target's read-back. Exit 0 also when
  * nothing matches; 2 for a bad expression or arguments; 1 when a read fails.
  */
@@ -82,11 +84,8 @@ export const dagCommand: Command = async (args, io) => {
   }
   const expression = parseDagExpression(parsed.expression);
   const { deps } = cliRuntime(io);
-  const report = await evaluateDag(
-    expression,
-    deps,
-    parsed.target === undefined ? {} : { target: parsed.target },
-  );
+  const target = parsed.target === undefined ? undefined : (await resolveTarget(deps, parsed.target)).target;
+  const report = await evaluateDag(expression, deps, target === undefined ? {} : { target });
   for (const warning of report.warnings) io.stderr(`warning: ${warning}\n`);
   io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatDagReport(report));
   return ExitCode.ok;

@@ -1,20 +1,13 @@
 import { parseArgs } from 'node:util';
-import { InputError } from '../shared/errors.js';
 import { formatPanoramaPeers } from '../shared/panorama/panoramaPeersReport.js';
 import { describeTarget } from '../shared/panorama/targetId.js';
 import { formatStatus } from '../shared/pipeline/collectStatus.js';
-import type { PipelineDeps } from '../shared/pipeline/PipelineDeps.js';
 import { readStatus } from '../shared/pipeline/readStatus.js';
 import { statusAttention } from '../shared/pipeline/statusAttention.js';
-import {
-  formatHoldings,
-  type KnownTarget,
-  listKnownTargets,
-  matchTarget,
-  readTargetHoldings,
-} from '../shared/pipeline/targetHoldings.js';
+import { formatHoldings, readTargetHoldings } from '../shared/pipeline/targetHoldings.js';
 import { type Command, ExitCode } from './CliIo.js';
 import { cliRuntime } from './cliRuntime.js';
+import { resolveTarget } from './resolveTarget.js';
 
 const HELP = `Usage: aks-panorama-sync status [--json] [--check] [--target TARGET]
 
@@ -30,24 +23,6 @@ tag budget, queue and poison depth.
              pushes or audits, poisoned messages) on stderr and exit 1 if anything does
   -h, --help this text
 `;
-
-const listed = (targets: readonly KnownTarget[]) =>
-  targets.map((t) => (t.hostname ? `${t.target} (${t.hostname})` : t.target)).join(', ');
-
-/** `--target TEXT` as a target id, or the one target whose recorded hostname it is (InputError otherwise). */
-async function resolveTarget(deps: PipelineDeps, text: string): Promise<KnownTarget> {
-  const match = matchTarget(text, await listKnownTargets(deps));
-  if (match.kind === 'target') return match;
-  if (match.kind === 'ambiguous')
-    throw new InputError(
-      `--target: hostname ${JSON.stringify(text)} names ${match.candidates.length} targets: ${listed(match.candidates)}; give one of these target ids`,
-    );
-  const known =
-    match.known.length > 0 ? `known targets: ${listed(match.known)}` : 'no target has a recorded status yet';
-  throw new InputError(
-    `--target: ${JSON.stringify(text)} is neither a target id (a serial, SERIAL:vsysN or panorama) nor the hostname of a known target (${known})`,
-  );
-}
 
 /** `status [--json] [--check]`: the status report; with `--check`, exit 1 when anything needs attention. */
 export const statusCommand: Command = async (args, io) => {

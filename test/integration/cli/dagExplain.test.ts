@@ -103,6 +103,13 @@ describe('dag and explain through the compiled command line', { timeout: 180_000
     const other = await cli('dag', "'people.pci'", `--target=${FW2}`);
     expect(other.code, describeRun(other)).toBe(0);
     expect(other.stdout).toMatch(/^0 IPs match 'people.pci' in the read-back of target/);
+    const byName = await cli('dag', "'people.pci'", '--target', `FW-${FW1}`);
+    expect(byName.code, describeRun(byName)).toBe(0);
+    expect(byName.stdout).toContain(`1 IP matches 'people.pci' in the read-back of target ${FW1}:`);
+    const unknown = await cli('dag', "'people.pci'", '--target', 'fw-nowhere');
+    expect(unknown.code, describeRun(unknown)).toBe(2);
+    expect(unknown.stderr).toContain('is neither a target id');
+    expect(unknown.stderr).toContain(`${FW1} (fw-${FW1})`);
   });
 
   it('a bad expression exits 2 with one line that names the position, reading nothing', async () => {
