@@ -37,7 +37,14 @@ type Node = Record<string, unknown>;
 
 /** Per-call entry cap of `show object registered-ip`. */
 export const SIM_PAGE_LIMIT = 500;
-/** Tags per registered IP the device accepts. */
+/**
+ * Tags per registered IP the device accepts: the limit is documented (PAN-OS: 32 tags per IP
+ * address); the wording of the per-entry refusal, `ip <ip> exceeds the maximum of 32 tags`, is
+ * *assumed*, as are `Invalid IP address` and `tag <t> is not a valid tag name` (no capture of these
+ * uid-response entries was found). The client does not depend on these texts: every per-entry error
+ * other than the idempotent "already exists" / "does not exist" (`shared/panorama/parsePanResponse.ts`) is a rejected entry
+ * (`shared/panorama/rejectedEntries.ts`), reported with the device's own words.
+ */
 export const SIM_MAX_TAGS_PER_IP = 32;
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: true });
