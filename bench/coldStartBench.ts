@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchSection } from './BenchSection.js';
-import { ratio } from './workload.js';
+import { median, ratio } from './workload.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The `@azure/functions-core` stand-in of the package test, installed as the worker installs the real one. */
@@ -39,11 +39,6 @@ function timeChild(v: Variant): Promise<{ wallMs: number; importMs: number }> {
     });
   });
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
 
 /** `--input-type=module -e`: times the dynamic imports of `urls`, in order, and prints the milliseconds. */
 function importScript(urls: string[]): string[] {

@@ -43,8 +43,6 @@ function parseDagArgs(args: string[]) {
     throw new InputError(
       `${positionals.length === 0 ? 'missing EXPRESSION' : 'give the whole EXPRESSION as one argument, quoted'} (usage: ${USAGE})`,
     );
-  if (values.target !== undefined && values.target.trim() === '')
-    throw new InputError(`--target needs a target id or a firewall's hostname (usage: ${USAGE})`);
   return {
     help: false as const,
     expression: positionals[0] as string,

@@ -5,6 +5,7 @@ import type { InvocationRecord } from '../host/Invoker.js';
 import {
   DEMO,
   type Demo,
+  demoHostname,
   demoLoadBalancerEvent,
   describeFirewalls,
   startDemoBackends,
@@ -50,11 +51,16 @@ async function demoStep(
 }
 
 /** How to drive the running demo: the CLI against it, the `demo` commands, the demo-only credentials. */
-function sayHowToDrive(host: LocalHost, demo: Demo, cwd: string, say: (text: string) => void): void {
+function sayHowToDrive(
+  host: LocalHost,
+  demo: Demo,
+  where: { cwd: string; configured: boolean },
+  say: (text: string) => void,
+): void {
   const row = ([command, what]: readonly [string, string]) => `  ${command.padEnd(44)} ${what}`;
   const cli: [string, string][] = [
     ['aps status', 'per cluster and target'],
-    [`aps status --target vmseries-${DEMO.firewalls[0].slice(-3)}`, 'what that firewall holds now'],
+    [`aps status --target ${demoHostname(DEMO.firewalls[0])}`, 'what that firewall holds now'],
     [`aps tags --cluster ${DEMO.cluster} --live -v`, 'the tags of the cluster, and what is skipped'],
     [`aps dag "'aks.${DEMO.cluster}.svc.app.web'"`, 'the IPs a DAG match selects'],
     ['aps explain 10.240.0.10', 'why an IP has its tags'],
@@ -68,8 +74,10 @@ function sayHowToDrive(host: LocalHost, demo: Demo, cwd: string, say: (text: str
   ];
   say(
     [
-      `\nDrive the demo from another terminal, in ${cwd}: the CLI reads ${DEMO_SETTINGS_FILE},`,
-      'written there for this run (mode 0600, removed when the demo stops), so every command works against it.',
+      `\nDrive the demo from another terminal, in ${where.cwd}: the CLI reads ${DEMO_SETTINGS_FILE},`,
+      where.configured
+        ? 'written there for this run (mode 0600, removed when the demo stops), but only the demo commands use it here: the environment or local.settings.json configures the app, and the other commands use that configuration.'
+        : 'written there for this run (mode 0600, removed when the demo stops), so every command works against it.',
       `  alias aps='node ${CLI_BIN}'`,
       ...cli.map(row),
       'Change the simulated cluster (each change posts the load balancer event AKS would raise):',
@@ -291,7 +299,7 @@ export const devCommand: Command = async (args, io) => {
     host = await startDevHost({ settings, port: options.port, logger, demo, say, isStopping });
     if (demo && !isStopping()) {
       removeDemoFile = writeDemoFile(io.cwd, host, demo, ownStorage);
-      sayHowToDrive(host, demo, io.cwd, say);
+      sayHowToDrive(host, demo, { cwd: io.cwd, configured }, say);
       say(`\nThe local Functions host runs at ${host.url}. Watch the tags arrive:`);
       void runDemoStory(host, demo, say, isStopping).catch((err) => say(`demo step failed: ${String(err)}`));
     }

@@ -7,6 +7,10 @@ const listed = (targets: readonly KnownTarget[]) =>
 
 /** `--target TEXT` as a target id, or the one target whose recorded hostname it is (InputError otherwise). */
 export async function resolveTarget(deps: PipelineDeps, text: string): Promise<KnownTarget> {
+  if (text.trim() === '')
+    throw new InputError(
+      "--target needs a target id (a serial, SERIAL:vsysN or panorama) or a firewall's hostname",
+    );
   const match = matchTarget(text, await listKnownTargets(deps));
   if (match.kind === 'target') return match;
   if (match.kind === 'ambiguous')

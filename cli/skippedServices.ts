@@ -1,4 +1,5 @@
 import type { KubeService } from '../shared/kubernetes/KubeService.js';
+import { isRecord } from '../shared/tags/computeIpTags.js';
 import { INTERNAL_LB_ANNOTATION, isInternalLoadBalancer } from '../shared/tags/isInternalLoadBalancer.js';
 import { normalizeIp } from '../shared/tags/normalizeIp.js';
 
@@ -38,9 +39,9 @@ function ipSkip(ingress: Ingress): Pick<SkippedService, 'category' | 'reason'> |
   return { category: 'invalid IP', reason: `invalid IP ${problems.join('; ')}` };
 }
 
+/** In the order `toEligibleService` in shared/tags/computeIpTags.ts decides, so both give one reason. */
 function skipOf(item: unknown): Pick<SkippedService, 'category' | 'reason'> | undefined {
-  if (typeof item !== 'object' || item === null)
-    return { category: 'not an object', reason: 'not an object' };
+  if (!isRecord(item)) return { category: 'not an object', reason: 'not an object' };
   const s = item as KubeService;
   if (s.spec?.type !== 'LoadBalancer')
     return {
@@ -52,11 +53,11 @@ function skipOf(item: unknown): Pick<SkippedService, 'category' | 'reason'> | un
       category: 'public load balancer',
       reason: `public load balancer (no ${INTERNAL_LB_ANNOTATION}: "true" annotation)`,
     };
-  const ip = ipSkip(s.status?.loadBalancer?.ingress);
-  if (ip) return ip;
+  const ingress = s.status?.loadBalancer?.ingress;
+  if (!Array.isArray(ingress) || ingress.length === 0) return ipSkip(ingress);
   const name = s.metadata?.name;
   if (typeof name !== 'string' || name === '') return { category: 'no name', reason: 'no metadata.name' };
-  return undefined;
+  return ipSkip(ingress);
 }
 
 /**
@@ -72,7 +73,7 @@ export function skippedServices(services: readonly unknown[]): SkippedService[] 
     const m = (item as KubeService | null)?.metadata;
     const ref =
       typeof m?.name === 'string' && m.name !== ''
-        ? `${m.namespace ?? 'default'}/${m.name}`
+        ? `${typeof m.namespace === 'string' ? m.namespace : 'default'}/${m.name}`
         : `item ${index}`;
     out.push({ ref, ...skip });
   });

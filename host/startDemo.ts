@@ -24,6 +24,11 @@ export const DEMO = {
   firewalls: ['007051000123456', '007051000654321'],
 } as const;
 
+/** The hostname of a demo firewall, e.g. `vmseries-456` for serial `007051000123456`. */
+export function demoHostname(serial: string): string {
+  return `vmseries-${serial.slice(-3)}`;
+}
+
 /** The load balancer write event the demo (and the user) posts to the Event Grid webhook. */
 export function demoLoadBalancerEvent(): ArmResourceEvent {
   return armResourceEvent(loadBalancerResourceId(DEMO.subscriptionId, DEMO.nodeResourceGroup), 'write', {
@@ -93,7 +98,7 @@ export async function startDemoBackends(): Promise<Demo> {
     deviceGroups: {
       [DEMO.deviceGroup]: DEMO.firewalls.map((serial) => ({
         serial,
-        hostname: `vmseries-${serial.slice(-3)}`,
+        hostname: demoHostname(serial),
       })),
     },
     duplicateMode: 'silent',

@@ -103,6 +103,14 @@ param auditIntervalMinutes int = 15
 @maxValue(43200)
 param tagTimeoutMinutes int = 0
 
+@description('Optional. Minutes without a reconcile timer run before the "not reconciling" alert fires: at least twice reconcileSchedule\'s interval.')
+@minValue(15)
+@maxValue(1440)
+param reconcileSilenceMinutes int = 30
+
+@description('Optional. Any other app settings the app reads, by name (README, configuration reference): HTTPS_PROXY, NO_PROXY, SYNC_POLICY, REMOVAL_GUARD_PERCENT, REMOVAL_GUARD_MIN, MAX_TAGS_PER_IP, PANORAMA_CONCURRENCY, PANORAMA_PERMIT_SECONDS, PANORAMA_TIMEOUT_MS, PANORAMA_CHUNK_SIZE, ARM_ENDPOINT. Every deployment writes all app settings, so settings added by hand are removed: set them here. The settings the template sets itself win; secrets go to Key Vault, never here.')
+param additionalAppSettings { *: string } = {}
+
 // ---------------------------------------------------------------------------
 // Hosting
 // ---------------------------------------------------------------------------
@@ -316,6 +324,7 @@ module functionApp 'modules/functionApp.bicep' = {
     reconcileSchedule: reconcileSchedule
     auditIntervalMinutes: auditIntervalMinutes
     tagTimeoutMinutes: tagTimeoutMinutes
+    additionalAppSettings: additionalAppSettings
   }
   // The host starts as soon as the app exists: let it find its storage and Key Vault roles.
   dependsOn: [
@@ -395,6 +404,7 @@ module alerts 'modules/alerts.bicep' = {
     applicationInsightsName: names.applicationInsights
     alertEmail: alertEmail
     actionGroupResourceId: actionGroupResourceId
+    reconcileSilenceMinutes: reconcileSilenceMinutes
   }
   dependsOn: [
     monitoring

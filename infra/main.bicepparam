@@ -49,6 +49,7 @@ param existingSystemTopicResourceGroupName = readEnvironmentVariable('EXISTING_S
 // param reconcileSchedule = '0 */5 * * * *'
 // param auditIntervalMinutes = 15
 // param tagTimeoutMinutes = 0
+// param additionalAppSettings = { HTTPS_PROXY: 'http://proxy.example.net:3128', NO_PROXY: '.internal.example.net', SYNC_POLICY: 'upsert-only' }
 // param instanceMemoryMB = 2048
 // param maximumInstanceCount = 100
 // param vnetIntegrationSubnetId = '/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'

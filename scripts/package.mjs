@@ -127,6 +127,10 @@ const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
 async function main(argv) {
   const outArg = argv.indexOf('--out');
+  if (outArg > 0 && !argv[outArg + 1]) {
+    console.error('package: --out needs a folder (e.g. --out /tmp/aks-panorama-sync-package)');
+    return 2;
+  }
   let pkg;
   try {
     pkg = await buildPackage(outArg > 0 ? resolve(argv[outArg + 1]) : undefined);

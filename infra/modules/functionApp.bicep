@@ -101,6 +101,9 @@ param auditIntervalMinutes int = 15
 @maxValue(43200)
 param tagTimeoutMinutes int = 0
 
+@description('Optional. Any other app settings the app reads (README, configuration reference), e.g. HTTPS_PROXY, NO_PROXY, SYNC_POLICY, REMOVAL_GUARD_PERCENT, MAX_TAGS_PER_IP, PANORAMA_CONCURRENCY. The settings this module sets itself win over them. No secrets: those go to Key Vault.')
+param additionalAppSettings { *: string } = {}
+
 // Versionless Key Vault references follow secret rotation (the platform re-reads them within 24 h, or at restart).
 func keyVaultReference(vaultUri string, secretName string) string =>
   '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secretName})'
@@ -220,6 +223,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
   properties: union(
+    additionalAppSettings,
     hostStorageSettings,
     platformSettings,
     requiredAppSettings,

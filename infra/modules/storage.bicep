@@ -31,6 +31,7 @@ param queueNames string[] = [
 param tableNames string[] = [
   'clusterstate'
   'targetstate'
+  'panoramapermits'
 ]
 
 @description('Optional. Blob container that receives the Flex Consumption deployment package.')

@@ -43,6 +43,17 @@ type labelSelectorType = {
 
 @export()
 @sealed()
+@description('Which label keys become label tags aks.<cluster>.svc.<label>.<value> (globs, e.g. "app.kubernetes.io/*"). See docs/tags.md.')
+type labelTagsType = {
+  @description('Optional. Only these label keys become tags.')
+  include: string[]?
+
+  @description('Optional. These label keys never become tags (e.g. helm.sh/chart).')
+  exclude: string[]?
+}
+
+@export()
+@sealed()
 @description('One monitored AKS cluster. Serialised unchanged into the CLUSTERS app setting (shared/config/loadConfig.ts validates it at start-up).')
 type clusterType = {
   @description('Required. The AKS cluster name, used in every tag. Unique across monitored clusters.')
@@ -73,6 +84,17 @@ type clusterType = {
 
   @description('Optional. Panorama notify device groups whose firewalls receive the tags. Empty: register on Panorama itself.')
   deviceGroups: string[]?
+
+  @description('Optional. Which label keys become label tags. Default: every label.')
+  labelTags: labelTagsType?
+
+  @description('Optional. Also tag each IP aks.<cluster>.ns.<namespace>. Default: false.')
+  namespaceTags: bool?
+
+  @description('Optional. The most tags one IP of this cluster gets (PAN-OS allows 32 per IP). Default: MAX_TAGS_PER_IP.')
+  @minValue(1)
+  @maxValue(32)
+  maxTagsPerIp: int?
 }
 
 @export()

@@ -58,3 +58,19 @@ export function unresolvedKeyVaultReferences(settings: Settings, names: readonly
     return value !== undefined && isKeyVaultReference(value) ? [unresolvedReferenceProblem(name, value)] : [];
   });
 }
+
+const REFERENCE_PROBLEM = /^([^:\s]+): the Key Vault reference was not resolved/;
+
+/**
+ * `problems` without the ones that only repeat, for a setting whose Key Vault reference was not
+ * resolved, that its value is not valid (`PANORAMA_URL: not a URL ("@Microsoft.KeyVault(…")`): the
+ * reference's own problem already says what to do, and the others would echo its text.
+ */
+export function withoutReferenceEchoes(problems: readonly string[]): string[] {
+  const unresolved = problems.flatMap((p) => REFERENCE_PROBLEM.exec(p)?.[1] ?? []);
+  return problems.filter(
+    (p) =>
+      REFERENCE_PROBLEM.test(p) ||
+      !unresolved.some((name) => p.startsWith(`${name}:`) || p.startsWith(`${name} `)),
+  );
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { registerSecret } from '../logger.js';
+import { MAX_TAG_TIMEOUT_SECONDS } from '../panorama/buildUidMessages.js';
 import { DEFAULT_REMOVAL_GUARD, type RemovalGuard, type SyncPolicy } from '../pipeline/removalGuard.js';
 import { type LabelSelector, parseLabelSelector } from '../selectors/parseLabelSelector.js';
 import { type LabelTagFilter, labelGlobProblem } from '../tags/labelTagFilter.js';
@@ -16,7 +17,7 @@ import {
 } from '../tags/tagGrammar.js';
 import { checkServiceUrl } from './checkServiceUrl.js';
 import { loadEventGridSubscriptions } from './eventGridSubscriptions.js';
-import { unresolvedKeyVaultReferences } from './keyVaultReferences.js';
+import { unresolvedKeyVaultReferences, withoutReferenceEchoes } from './keyVaultReferences.js';
 import { jsonSyntaxReason, type Settings } from './localSettings.js';
 import { longestScheduleGapMinutes } from './longestScheduleGap.js';
 import { panoramaPermitSeconds } from './panoramaPermitSetting.js';
@@ -490,7 +491,7 @@ function toCluster(
 }
 
 /** Largest `TAG_TIMEOUT_MINUTES`: PAN-OS' `member@timeout` maximum of 2,592,000 s (30 days). */
-export const MAX_TAG_TIMEOUT_MINUTES = 43_200;
+export const MAX_TAG_TIMEOUT_MINUTES = MAX_TAG_TIMEOUT_SECONDS / 60;
 
 /**
  * `TAG_TIMEOUT_MINUTES` (unset or empty: persistent tags, `undefined`). It must be an integer from 1
@@ -631,6 +632,9 @@ export function checkNcrontab(expr: string): string | undefined {
   return bad === undefined ? undefined : `field "${bad}" is not valid`;
 }
 
+/** The other spellings of the proxy settings that the proxy libraries read from the environment. */
+const PROXY_ENV_SPELLINGS = ['https_proxy', 'http_proxy', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
 /**
  * Reads and validates every setting once. Throws one {@link ConfigError} listing every bad
  * setting with what was expected. Secrets found are registered for log redaction.
@@ -639,7 +643,13 @@ export function checkNcrontab(expr: string): string | undefined {
  */
 export function loadConfig(settings: Settings): AppConfig {
   const problems: string[] = [];
-  problems.push(...unresolvedKeyVaultReferences(settings, [...KNOWN_SETTINGS, ...STORAGE_IDENTITY_SETTINGS]));
+  problems.push(
+    ...unresolvedKeyVaultReferences(settings, [
+      ...KNOWN_SETTINGS,
+      ...STORAGE_IDENTITY_SETTINGS,
+      ...PROXY_ENV_SPELLINGS,
+    ]),
+  );
   const storage = loadStorage(settings, problems);
   const panorama = loadPanorama(settings, problems);
   const clusters = parseClusters(settings.CLUSTERS, settings, problems);
@@ -664,7 +674,7 @@ export function loadConfig(settings: Settings): AppConfig {
   const removalRules = loadRemovalRules(settings, problems);
   const panoramaPermitSecondsValue = panoramaPermitSeconds(settings, panorama.timeoutMs, problems);
   problems.push(...checkProxySettings(settings));
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(withoutReferenceEchoes(problems));
   return {
     storage,
     panorama: { ...panorama, ...(tagTimeoutMinutes ? { tagTimeoutMinutes } : {}) },

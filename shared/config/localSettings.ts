@@ -113,8 +113,14 @@ export function readDemoSettings(dir: string): { demo?: DemoSettingsFile; stale?
  */
 export function cliSettings(env: Settings, dir: string): { settings: Settings; note?: string } {
   const settings = effectiveSettings(env, dir);
-  if (isConfigured(settings)) return { settings };
   const { demo, stale } = readDemoSettings(dir);
+  if (isConfigured(settings))
+    return demo
+      ? {
+          settings,
+          note: `not using the running demo (pid ${demo.pid}, ${DEMO_SETTINGS_FILE}): the environment or local.settings.json configures the app (PANORAMA_URL, CLUSTERS or DISCOVERY_TAG)`,
+        }
+      : { settings };
   if (!demo) return { settings, ...(stale ? { note: `${stale}; ignoring it` } : {}) };
   return {
     settings: { ...demo.Values, ...settings },

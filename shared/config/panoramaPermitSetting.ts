@@ -1,12 +1,13 @@
 import type { Settings } from './localSettings.js';
 
 /** Largest `PANORAMA_PERMIT_SECONDS`: one hour. */
-export const MAX_PERMIT_SECONDS = 3600;
+const MAX_PERMIT_SECONDS = 3600;
 
 /**
  * Default `PANORAMA_PERMIT_SECONDS` for a request timeout: twice the timeout plus 30 s (90 s for the
- * default 30 s), so a call that runs to its timeout — or a transport that tries the second peer of an
- * HA pair — still holds its permit, while a crashed instance's permit comes back within that time.
+ * default 30 s). A permit covers one HTTP request (`#send` in shared/panorama/PanoramaClient.ts:
+ * failovers, re-keys and HA probes take their own), so a request that runs to its timeout still holds
+ * its permit with room to spare, while a crashed instance's permit comes back within that time.
  */
 export function defaultPermitSeconds(timeoutMs: number): number {
   return Math.ceil((2 * timeoutMs) / 1000) + 30;

@@ -394,8 +394,7 @@ export class PanoramaClient implements PanoramaApi {
     body: string,
     log: { entries?: number; chunk?: string; acceptUidErrors?: boolean },
   ): Promise<{ response: PanResponse; attempts: number }> {
-    const run = () => this.#peers.run((peer) => this.#attempt(peer, ctx, body, log));
-    return this.#limitFor(ctx.target)(() => (this.#permits ? this.#permits.withPermit(run) : run()));
+    return this.#limitFor(ctx.target)(() => this.#peers.run((peer) => this.#attempt(peer, ctx, body, log)));
   }
 
   /** One call on one peer: re-keys once when the device refuses a generated key. */
@@ -445,10 +444,14 @@ export class PanoramaClient implements PanoramaApi {
       ...(this.#peers.isPair ? { peer: peer.url } : {}),
     };
     try {
-      const res = await peer.http.post<string>('', body, {
-        headers: key ? { 'X-PAN-KEY': key } : {},
-        signal: AbortSignal.timeout(this.#config.timeoutMs),
-      });
+      // One permit per HTTP request, so that a permit never has to outlast more than one timeout
+      // (a failover, a re-key or an HA probe are requests of their own).
+      const post = () =>
+        peer.http.post<string>('', body, {
+          headers: key ? { 'X-PAN-KEY': key } : {},
+          signal: AbortSignal.timeout(this.#config.timeoutMs),
+        });
+      const res = await (this.#permits ? this.#permits.withPermit(post) : post());
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       this.#logger.debug('panorama call', {
         ...fields,

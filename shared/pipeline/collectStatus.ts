@@ -255,7 +255,7 @@ export function formatStatus(report: StatusReport): string {
   ];
   if (report.clusters.length === 0) lines.push('no clusters yet');
   lines.push(...report.clusters.flatMap(clusterLines), ...auditLines(report));
-  const poisoned = (q[`${DELTA_QUEUE}-poison`] ?? 0) + (q[`${RECOMPUTE_QUEUE}-poison`] ?? 0);
+  const poisoned = (q[poisonQueueName(DELTA_QUEUE)] ?? 0) + (q[poisonQueueName(RECOMPUTE_QUEUE)] ?? 0);
   if (poisoned > 0)
     lines.push(
       '',

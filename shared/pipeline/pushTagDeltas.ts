@@ -105,12 +105,14 @@ export async function pushTagDeltas(message: DeltaMessage, deps: PipelineDeps): 
   const started = Date.now();
   const { cluster, target, generation } = message;
   const log = withFields(deps.logger, { cluster, target, ...firewallFields(message), generation });
-  const committed = (await deps.clusterState.getHead(cluster))?.generation ?? -1;
+  const head = await deps.clusterState.getHead(cluster);
+  const committed = head?.generation ?? -1;
   if (generation > committed) return defer(message, committed, log);
 
   const state = await deps.clusterState.readIpTagsFor(
     cluster,
     message.deltas.map((d) => d.ip),
+    head,
   );
   const plan = planPush(message.deltas, state, { unregister: deps.syncPolicy !== 'upsert-only' });
   const base = {

@@ -1,4 +1,6 @@
 import type { PanoramaPeersReport } from '../panorama/panoramaPeersReport.js';
+import { describeTarget } from '../panorama/targetId.js';
+import { POISON_SUFFIX } from '../queues/queueNames.js';
 import type { StatusReport } from './collectStatus.js';
 
 /**
@@ -21,16 +23,17 @@ export function statusAttention(report: StatusReport, panorama?: PanoramaPeersRe
     for (const t of c.targets) {
       if (t.failedEntries)
         lines.push(
-          `cluster ${c.cluster} target ${t.target}: ${t.failedEntries} entries rejected by the device`,
+          `cluster ${c.cluster} target ${describeTarget(t.target, t.hostname)}: ${t.failedEntries} entries rejected by the device`,
         );
       else if (t.lastError && !t.disconnected)
-        lines.push(`cluster ${c.cluster} target ${t.target}: ${t.lastError}`);
+        lines.push(`cluster ${c.cluster} target ${describeTarget(t.target, t.hostname)}: ${t.lastError}`);
     }
   }
-  for (const a of report.audits) if (a.lastError) lines.push(`audit ${a.target}: ${a.lastError}`);
+  for (const a of report.audits)
+    if (a.lastError) lines.push(`audit ${describeTarget(a.target, a.hostname)}: ${a.lastError}`);
   lines.push(...staleRefreshes(report));
   for (const q of report.queues) {
-    if (q.name.endsWith('-poison') && q.depth > 0)
+    if (q.name.endsWith(POISON_SUFFIX) && q.depth > 0)
       lines.push(
         `${q.depth} poisoned messages in ${q.name}: run "aks-panorama-sync replay-poison" once the cause is fixed`,
       );

@@ -144,6 +144,17 @@ export interface KeptSnapshots {
   previous?: number;
 }
 
+/**
+ * True when {@link ClusterStateRepository.pruneSnapshots} removes the snapshot of `generation`:
+ * older than the current one and not the previous one (a newer one may be a commit in progress).
+ */
+export function isPrunable(generation: number, keep: KeptSnapshots): boolean {
+  return generation < keep.current && generation !== keep.previous;
+}
+
+/** Deletes per transaction when pruning (one slot of the 100 is the lease fence). */
+export const PRUNE_DELETES_PER_TRANSACTION = 99;
+
 /** What {@link ClusterStateRepository.pruneSnapshots} deleted. */
 export interface PruneOutcome {
   /** Snapshot entities deleted. */
@@ -182,8 +193,15 @@ export interface ClusterStateRepository {
   readSnapshot(cluster: string, head: ClusterHead): Promise<Map<string, readonly string[]> | undefined>;
   /** The committed state of a cluster (see {@link readCommittedState}); empty without a head. */
   readIpTags(cluster: string): Promise<Map<string, readonly string[]>>;
-  /** The committed tags of the given IPs; IPs without tags are absent from the result. */
-  readIpTagsFor(cluster: string, ips: readonly string[]): Promise<Map<string, readonly string[]>>;
+  /**
+   * The committed tags of the given IPs; IPs without tags are absent from the result. `head`: a head
+   * the caller just read, so that it is not read again (a push checks its generation against it).
+   */
+  readIpTagsFor(
+    cluster: string,
+    ips: readonly string[],
+    head?: ClusterHead,
+  ): Promise<Map<string, readonly string[]>>;
   /**
    * Writes the snapshot of `generation` (IPs without tags left out), nobody's state until a head
    * points at it. Idempotent. Entities go in transactions of a few; a failure may leave some

@@ -6,9 +6,11 @@ import {
   ConcurrencyConflictError,
   clusterPartition,
   type FencedWriteOptions,
+  isPrunable,
   type KeptSnapshots,
   LeaseLostError,
   OPTIONAL_HEAD_FIELDS,
+  PRUNE_DELETES_PER_TRANSACTION,
   type PruneOutcome,
   type SnapshotWritten,
 } from './ClusterStateRepository.js';
@@ -230,14 +232,18 @@ export class ClusterStateStore implements ClusterStateRepository {
   }
 
   /** The committed tags of the given IPs (sorted); IPs without tags are absent. */
-  async readIpTagsFor(cluster: string, ips: readonly string[]): Promise<Map<string, readonly string[]>> {
+  async readIpTagsFor(
+    cluster: string,
+    ips: readonly string[],
+    head?: ClusterHead,
+  ): Promise<Map<string, readonly string[]>> {
     if (ips.length === 0) return new Map();
     // Picks from the cached snapshot itself: a push does not copy the whole state.
     const shared = {
       getHead: (c: string) => this.getHead(c),
       readSnapshot: (c: string, head: ClusterHead) => this.#sharedSnapshot(c, head),
     };
-    return tagsOfIps((await readCommittedState(shared, cluster)).tags, ips);
+    return tagsOfIps((await readCommittedState(shared, cluster, head)).tags, ips);
   }
 
   /**
@@ -362,7 +368,7 @@ export class ClusterStateStore implements ClusterStateRepository {
       })) {
         const rowKey = e.rowKey ?? '';
         const generation = snapshotGenerationOf(rowKey);
-        const old = generation !== undefined && generation < keep.current && generation !== keep.previous;
+        const old = generation !== undefined && isPrunable(generation, keep);
         if (old) outcome.snapshotEntities++;
         else if (!isBookkeeping(rowKey)) outcome.legacyRows++;
         else continue;
@@ -371,7 +377,7 @@ export class ClusterStateStore implements ClusterStateRepository {
     } catch (err) {
       throw this.#error(`list the state snapshots of ${cluster}`, err);
     }
-    await this.#submitAll(cluster, deletes, 99, options);
+    await this.#submitAll(cluster, deletes, PRUNE_DELETES_PER_TRANSACTION, options);
     return outcome;
   }
 

@@ -20,7 +20,8 @@ function samePointer(a: ClusterHead | undefined, b: ClusterHead | undefined): bo
 }
 
 /**
- * Reads the committed state of a cluster: the head, then the snapshot it points at. When that
+ * Reads the committed state of a cluster: the head (or `start`, a head the caller just read), then
+ * the snapshot it points at. When that
  * snapshot is gone (a newer commit removed it in between) or the head pointed at the 0.1.0 rows and
  * has been migrated since, the head is read again and the read retried — a missing snapshot is never
  * read as an empty state.
@@ -30,8 +31,9 @@ function samePointer(a: ClusterHead | undefined, b: ClusterHead | undefined): bo
 export async function readCommittedState(
   repo: Pick<ClusterStateRepository, 'getHead' | 'readSnapshot'>,
   cluster: string,
+  start?: ClusterHead,
 ): Promise<CommittedState> {
-  let head = await repo.getHead(cluster);
+  let head = start ?? (await repo.getHead(cluster));
   for (let attempt = 1; head; attempt++) {
     const tags = await repo.readSnapshot(cluster, head);
     // A snapshot never changes; 0.1.0 rows may have been deleted while they were read.

@@ -31,9 +31,12 @@ export function storageError(
   const status = storageStatusOf(err);
   const cause = status ?? ((err as Error)?.message || 'error');
   const unreachable = status === undefined || kind === FailureKind.authentication;
-  const hint = unreachable
-    ? '; check the AzureWebJobsStorage setting (connection string or __accountName)'
-    : '';
+  const hint =
+    status === 403
+      ? '; the identity needs Storage Table Data Contributor and Storage Queue Data Contributor on the account (docs/deploy.md, roles), or the connection string is wrong'
+      : unreachable
+        ? '; check the AzureWebJobsStorage setting (connection string or __accountName)'
+        : '';
   return new AzureError(`${service} at ${hostOf(endpoint)}: ${what} failed (${cause})${hint}`, {
     kind,
     cause: err,

@@ -79,7 +79,8 @@ interface Refused {
 
 type Cached = string | Refused;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** True for a plain object (not null, not an array): what a Service list item must be. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -152,9 +152,9 @@ export class DyingStateStore extends ClusterStateStore {
     this.death.check();
     return super.readIpTags(cluster);
   }
-  override async readIpTagsFor(cluster: string, ips: readonly string[]) {
+  override async readIpTagsFor(...args: Parameters<ClusterStateStore['readIpTagsFor']>) {
     this.death.check();
-    return super.readIpTagsFor(cluster, ips);
+    return super.readIpTagsFor(...args);
   }
   override async writeSnapshot(...args: Parameters<ClusterStateStore['writeSnapshot']>) {
     this.death.check();

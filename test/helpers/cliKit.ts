@@ -221,3 +221,44 @@ export function secretFragments(secret: string, width = 8): string[] {
   for (let i = 0; i + width <= secret.length; i++) out.add(secret.slice(i, i + width));
   return [...out];
 }
+
+/** A running `aks-panorama-sync dev` child and what it has printed so far. */
+export interface DevProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Both streams, for assertion messages. */
+  output(): string;
+}
+
+/**
+ * Starts the compiled `dev` (the local host, `--port 0`) in `cwd` and records its pid in `leftovers`
+ * so the caller's `afterAll` can kill whatever is still running.
+ */
+export function startDev(
+  cwd: string,
+  leftovers: number[],
+  env: Record<string, string> = baseEnv(),
+): DevProcess {
+  requireBuild();
+  const child = spawn(process.execPath, [CLI, 'dev', '--port', '0'], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid) leftovers.push(child.pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    output: () => `--- dev stdout\n${stdout}\n--- dev stderr\n${stderr}`,
+  };
+}

@@ -12,9 +12,11 @@ import {
   ConcurrencyConflictError,
   clusterPartition,
   type FencedWriteOptions,
+  isPrunable,
   type KeptSnapshots,
   LeaseLostError,
   OPTIONAL_HEAD_FIELDS,
+  PRUNE_DELETES_PER_TRANSACTION,
   type PruneOutcome,
   type SnapshotWritten,
 } from '../../shared/state/ClusterStateRepository.js';
@@ -180,9 +182,13 @@ export class MemoryClusterState implements ClusterStateRepository {
     return (await readCommittedState(this, cluster)).tags;
   }
 
-  async readIpTagsFor(cluster: string, ips: readonly string[]): Promise<Map<string, readonly string[]>> {
+  async readIpTagsFor(
+    cluster: string,
+    ips: readonly string[],
+    head?: ClusterHead,
+  ): Promise<Map<string, readonly string[]>> {
     if (ips.length === 0) return new Map();
-    return tagsOfIps((await readCommittedState(this, cluster)).tags, ips);
+    return tagsOfIps((await readCommittedState(this, cluster, head)).tags, ips);
   }
 
   #transaction(cluster: string, options: FencedWriteOptions): void {
@@ -215,13 +221,13 @@ export class MemoryClusterState implements ClusterStateRepository {
     options: FencedWriteOptions = {},
   ): Promise<PruneOutcome> {
     const p = this.#partition(cluster);
-    const old = [...p.snapshots].filter(([g]) => g < keep.current && g !== keep.previous);
+    const old = [...p.snapshots].filter(([g]) => isPrunable(g, keep));
     const outcome: PruneOutcome = {
       snapshotEntities: old.reduce((n, [, s]) => n + s.entities, 0),
       legacyRows: p.legacyRows.size,
     };
     const deletes = outcome.snapshotEntities + outcome.legacyRows;
-    for (let i = 0; i < deletes; i += 99) this.#transaction(cluster, options);
+    for (let i = 0; i < deletes; i += PRUNE_DELETES_PER_TRANSACTION) this.#transaction(cluster, options);
     for (const [g] of old) p.snapshots.delete(g);
     p.legacyRows.clear();
     return outcome;

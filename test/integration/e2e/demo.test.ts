@@ -8,6 +8,7 @@ import {
   pollUntil,
   requireBuild,
   STACK_LINE,
+  startDev,
   tempCwd,
 } from '../../helpers/cliKit.js';
 
@@ -26,40 +27,30 @@ describe('npm start with no configuration: the embedded demo', () => {
   });
 
   it('shows tags on the firewalls, follows a posted event, and exits 0 on SIGINT leaving no Azurite behind', async () => {
-    requireBuild();
-    const child = spawn(process.execPath, [CLI, 'dev', '--port', '0'], {
-      cwd: cwd.dir,
-      env: baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (child.pid) leftovers.push(child.pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const output = () => `--- stdout\n${stdout}\n--- stderr\n${stderr}`;
+    const dev = startDev(cwd.dir, leftovers);
+    const { child, output } = dev;
     try {
       const azuritePid = Number(
         (
-          await pollUntil('Azurite pid on stderr', () => /Azurite started\s+pid=(\d+)/.exec(stderr), {
-            timeoutMs: 60_000,
-          })
+          await pollUntil(
+            'Azurite pid on dev.stderr()',
+            () => /Azurite started\s+pid=(\d+)/.exec(dev.stderr()),
+            {
+              timeoutMs: 60_000,
+            },
+          )
         )[1],
       );
       leftovers.push(azuritePid);
       expect(isAlive(azuritePid)).toBe(true);
 
-      expect(stdout).toContain('no configuration found');
+      expect(dev.stdout()).toContain('no configuration found');
       // The sample cluster's tags arrive on both firewalls of the device group, in plain words.
       await pollUntil(
         'tags on the firewalls',
         () =>
           /Tags on the firewalls now:\n {2}firewall 007051000123456: [1-9]\d* IPs\n(?: {4}.*\n)*? {4}10\.240\.0\.10 +.*aks\.aks-demo\.checkout/.test(
-            stdout,
+            dev.stdout(),
           ),
         { timeoutMs: 60_000 },
       ).catch((err: Error) => {
@@ -67,15 +58,15 @@ describe('npm start with no configuration: the embedded demo', () => {
       });
       await pollUntil('tags on the second firewall', () =>
         /firewall 007051000654321: [1-9]\d* IPs\n(?: {4}.*\n)*? {4}10\.240\.0\.10 +aks\.aks-demo\.checkout/.test(
-          stdout,
+          dev.stdout(),
         ),
       );
       // The person's tag on the first firewall is left alone.
-      expect(stdout).toMatch(/10\.240\.0\.10 +.*owner\.netsec-team/);
+      expect(dev.stdout()).toMatch(/10\.240\.0\.10 +.*owner\.netsec-team/);
       // The story posts an event for a new Service; its tags follow.
       await pollUntil(
         'the new Service search.shop on the firewalls',
-        () => /10\.240\.0\.20 +aks\.aks-demo\.search/.test(stdout),
+        () => /10\.240\.0\.20 +aks\.aks-demo\.search/.test(dev.stdout()),
         {
           timeoutMs: 60_000,
         },
@@ -86,8 +77,8 @@ describe('npm start with no configuration: the embedded demo', () => {
       child.kill('SIGINT');
       const exit = await exitWithin(child, 30_000);
       expect(exit, `did not exit within 30 s after SIGINT\n${output()}`).toEqual({ code: 0, signal: null });
-      expect(stdout).toContain('Stopping…');
-      expect(stderr).not.toMatch(STACK_LINE);
+      expect(dev.stdout()).toContain('Stopping…');
+      expect(dev.stderr()).not.toMatch(STACK_LINE);
       // Azurite, started by the demo, is gone too.
       await pollUntil('Azurite to be gone', () => !isAlive(azuritePid), { timeoutMs: 10_000 }).catch(() => {
         throw new Error(`Azurite (pid ${azuritePid}) is still running after the demo exited`);
@@ -132,32 +123,19 @@ describe('npm start with no configuration: the embedded demo', () => {
   }, 120_000);
 
   it('dev with a partial configuration exits 2 listing every problem, and stops the Azurite it started', async () => {
-    requireBuild();
-    const child = spawn(process.execPath, [CLI, 'dev', '--port', '0'], {
-      cwd: cwd.dir,
-      env: baseEnv({ PANORAMA_URL: 'http://panorama.example.net' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (child.pid) leftovers.push(child.pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const dev = startDev(cwd.dir, leftovers, baseEnv({ PANORAMA_URL: 'http://panorama.example.net' }));
+    const { child } = dev;
     try {
       const exit = await exitWithin(child, 60_000);
-      expect(exit, stderr).toEqual({ code: 2, signal: null });
+      expect(exit, dev.stderr()).toEqual({ code: 2, signal: null });
       // Configured (PANORAMA_URL is set), so no demo: the configuration is validated instead.
-      expect(stdout).not.toContain('demo');
-      expect(stderr).toContain('aks-panorama-sync dev: Invalid configuration:');
-      expect(stderr).toMatch(/^ {2}- PANORAMA_URL: http:\/\/ is only allowed for loopback hosts/m);
-      expect(stderr).toMatch(/^ {2}- PANORAMA_API_KEY: missing/m);
-      expect(stderr).toMatch(/^ {2}- CLUSTERS: missing/m);
-      expect(stderr).not.toMatch(STACK_LINE);
-      const started = /Azurite started\s+pid=(\d+)/.exec(stderr);
+      expect(dev.stdout()).not.toContain('demo');
+      expect(dev.stderr()).toContain('aks-panorama-sync dev: Invalid configuration:');
+      expect(dev.stderr()).toMatch(/^ {2}- PANORAMA_URL: http:\/\/ is only allowed for loopback hosts/m);
+      expect(dev.stderr()).toMatch(/^ {2}- PANORAMA_API_KEY: missing/m);
+      expect(dev.stderr()).toMatch(/^ {2}- CLUSTERS: missing/m);
+      expect(dev.stderr()).not.toMatch(STACK_LINE);
+      const started = /Azurite started\s+pid=(\d+)/.exec(dev.stderr());
       if (started) {
         const pid = Number(started[1]);
         leftovers.push(pid);

@@ -1,17 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   baseEnv,
-  CLI,
   describeRun,
   exitWithin,
   isAlive,
   pollUntil,
-  requireBuild,
   runCli,
   STACK_LINE,
+  startDev,
   tempCwd,
 } from '../../helpers/cliKit.js';
 
@@ -31,32 +29,18 @@ describe('a drivable demo: the CLI and "demo" against a running "dev"', () => {
   });
 
   it('demo add → tags on a firewall by hostname, label and delete → tags go; the file is 0600 and removed on exit', async () => {
-    requireBuild();
-    const child = spawn(process.execPath, [CLI, 'dev', '--port', '0'], {
-      cwd: cwd.dir,
-      env: baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (child.pid) leftovers.push(child.pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const output = () => `--- dev stdout\n${stdout}\n--- dev stderr\n${stderr}`;
+    const dev = startDev(cwd.dir, leftovers);
+    const { child, output } = dev;
     const file = join(cwd.dir, DEMO_FILE);
     const env = baseEnv();
     try {
-      const azurite = await pollUntil('Azurite pid', () => /Azurite started\s+pid=(\d+)/.exec(stderr), {
+      const azurite = await pollUntil('Azurite pid', () => /Azurite started\s+pid=(\d+)/.exec(dev.stderr()), {
         timeoutMs: 60_000,
       });
       leftovers.push(Number(azurite[1]));
       await pollUntil(
         'the first tags on the firewalls',
-        () => stdout.includes('Tags on the firewalls now:'),
+        () => dev.stdout().includes('Tags on the firewalls now:'),
         {
           timeoutMs: 60_000,
         },
@@ -64,9 +48,9 @@ describe('a drivable demo: the CLI and "demo" against a running "dev"', () => {
         throw new Error(`${err.message}\n${output()}`);
       });
       // The banner says how to drive the demo and shows the demo-only credentials.
-      expect(stdout).toContain(`the CLI reads ${DEMO_FILE}`);
-      expect(stdout).toMatch(/aps demo add shop\/orders --ip 10\.240\.0\.30/);
-      expect(stdout).toMatch(/Status page: http:\/\/127\.0\.0\.1:\d+\/api\/status\?code=/);
+      expect(dev.stdout()).toContain(`the CLI reads ${DEMO_FILE}`);
+      expect(dev.stdout()).toMatch(/aps demo add shop\/orders --ip 10\.240\.0\.30/);
+      expect(dev.stdout()).toMatch(/Status page: http:\/\/127\.0\.0\.1:\d+\/api\/status\?code=/);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       const demo = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; Values: Record<string, string> };
       expect(demo.pid).toBe(child.pid);
@@ -81,7 +65,7 @@ describe('a drivable demo: the CLI and "demo" against a running "dev"', () => {
       const token = (JSON.parse(demo.Values.CLUSTERS ?? '[]') as { auth: { token: string } }[])[0]?.auth
         .token;
       const secrets = [demo.Values.PANORAMA_API_KEY, token];
-      expect(stdout).toContain(`bearer token ${token}`);
+      expect(dev.stdout()).toContain(`bearer token ${token}`);
       const aps = (...args: string[]) => runCli(args, { env, cwd: cwd.dir, secrets });
 
       const added = await aps(
@@ -156,7 +140,7 @@ describe('a drivable demo: the CLI and "demo" against a running "dev"', () => {
       const exit = await exitWithin(child, 30_000);
       expect(exit, `did not exit within 30 s after SIGINT\n${output()}`).toEqual({ code: 0, signal: null });
       expect(existsSync(file)).toBe(false);
-      expect(stderr).not.toMatch(STACK_LINE);
+      expect(dev.stderr()).not.toMatch(STACK_LINE);
       const gone = await aps('demo', 'list');
       expect(gone.code, describeRun(gone)).toBe(2);
       expect(gone.stderr).toContain('no demo is running here');

@@ -141,7 +141,8 @@ export interface AppSettings {
   computed: string[];
 }
 
-const UNION_OF_VARIABLES = /^\[union\(\s*(variables\('[^']+'\)\s*,?\s*)+\)\]$/;
+const UNION_OF_VARIABLES =
+  /^\[union\(\s*(parameters\('additionalAppSettings'\)\s*,\s*)?(variables\('[^']+'\)\s*,?\s*)+\)\]$/;
 
 /**
  * Reads the settings of an `appsettings` config resource's `properties`. Object literals and

@@ -106,6 +106,9 @@ const SAMPLE_CLUSTER = {
   auth: { type: 'azureAd' },
   labelSelectors: [{ name: 'web', selector: 'app=web,tier in (front)' }],
   deviceGroups: ['dg-spoke-1'],
+  labelTags: { exclude: ['helm.sh/chart'] },
+  namespaceTags: true,
+  maxTagsPerIp: 24,
 };
 
 const SAMPLE_TOKEN_CLUSTER = {
@@ -196,6 +199,15 @@ beforeAll(() => {
 }, 300_000);
 
 describe('app settings', () => {
+  it("takes any other app setting from additionalAppSettings, with the template's own settings winning", () => {
+    const [config] = findResources(main, 'Microsoft.Web/sites/config').filter((r) =>
+      String(r.value.name).includes("'appsettings'"),
+    );
+    // union() lets later objects win: the parameter comes first.
+    expect(String(config?.value.properties)).toMatch(/^\[union\(parameters\('additionalAppSettings'\), /);
+    expect(at(main, 'parameters.additionalAppSettings.defaultValue')).toEqual({});
+  });
+
   it('sets every setting shared/config requires, so loadConfig accepts the deployed settings', () => {
     const config = loadConfig(deployedSettings());
 

@@ -92,6 +92,25 @@ describe('Panorama HA: which peer gets the calls', () => {
 });
 
 describe('Panorama HA: failover', () => {
+  it('a failover takes one call permit per HTTP request, so no permit has to outlast the whole failover', async () => {
+    const p = await startPair();
+    let permits = 0;
+    const counting = {
+      withPermit<T>(call: () => Promise<T>): Promise<T> {
+        permits++;
+        return call();
+      },
+    };
+    const c = client(p.url, p.apiKey, {}, { permits: counting });
+    await c.registerTags([entry('10.0.0.1')], { target: FW1 });
+    p.failover();
+    await c.registerTags([entry('10.0.0.2')], { target: FW1 });
+    const requests = p.primary.calls.length + p.secondary.calls.length;
+    // Two pushes: HA probes of both peers, the refused push, the probes again, the push on the new active.
+    expect(requests).toBeGreaterThan(4);
+    expect(permits).toBe(requests);
+  });
+
   it('the active peer turns passive: the refused push is asked again and lands on the new active', async () => {
     const p = await startPair();
     const logger = memoryLogger();

@@ -58,6 +58,17 @@ describe('skippedServices: why a listed Service gets no tags', () => {
       'no metadata.name',
     ],
     ['a non-object', 'nope', 'not an object'],
+    ['an array', [lb('a', [{ ip: '10.0.0.1' }])], 'not an object'],
+    [
+      'a nameless LB with only a hostname (computeIpTags reports the missing name)',
+      { ...lb('', [{ hostname: 'x.example' }]), metadata: { annotations: { [INTERNAL]: 'true' } } },
+      'no metadata.name',
+    ],
+    [
+      'a nameless LB with only invalid IPs (computeIpTags reports the missing name)',
+      { ...lb('', [{ ip: '10.0.0.256' }]), metadata: { annotations: { [INTERNAL]: 'true' } } },
+      'no metadata.name',
+    ],
   ])('%s', (_name, item, reason) => {
     const skipped = skippedServices([item]);
     expect(skipped.map((s) => s.reason)).toEqual(reason === undefined ? [] : [reason]);

@@ -45,11 +45,13 @@ describe('cliSettings: environment > local.settings.json > the running demo file
     ['the environment', { CLUSTERS: '[{"name":"real"}]' }, undefined],
     ['local.settings.json', {}, { PANORAMA_URL: 'https://panorama.example.net' }],
     ['DISCOVERY_TAG', { DISCOVERY_TAG: 'aks-sync' }, undefined],
-  ])('ignores the demo file when %s configures the service', (_name, env, local) => {
+  ])('ignores the demo file when %s configures the service, and says so', (_name, env, local) => {
     const dir = dirWith({ demo: running, ...(local ? { local } : {}) });
     const { settings, note } = cliSettings(env, dir);
     expect(settings.AzureWebJobsStorage).toBeUndefined();
-    expect(note).toBeUndefined();
+    expect(note).toBe(
+      `not using the running demo (pid ${process.pid}, ${DEMO_SETTINGS_FILE}): the environment or local.settings.json configures the app (PANORAMA_URL, CLUSTERS or DISCOVERY_TAG)`,
+    );
   });
 
   it('ignores a file left by a demo that no longer runs, and says so', () => {

@@ -117,4 +117,19 @@ describe('unresolved Key Vault references', () => {
 
     expect(problems.join('\n')).not.toContain('@Microsoft.KeyVault(');
   });
+
+  it.each([
+    ['PANORAMA_URL', { PANORAMA_URL: REFERENCE }],
+    ['AzureWebJobsStorage', { AzureWebJobsStorage: REFERENCE }],
+    ['CLUSTERS', { CLUSTERS: REFERENCE }],
+    ['HTTPS_PROXY', { HTTPS_PROXY: REFERENCE }],
+    ['https_proxy', { https_proxy: REFERENCE }],
+  ])('%s: one problem, the reference, and no second problem echoing its text', (setting, settings) => {
+    const problems = problemsOf({ ...base, ...settings });
+
+    expect(problems.filter((p) => p.startsWith(`${setting}:`))).toEqual([
+      expect.stringContaining(`${setting}: the Key Vault reference was not resolved`),
+    ]);
+    expect(problems.join('\n')).not.toContain('@Microsoft.KeyVault(');
+  });
 });

@@ -11,6 +11,7 @@ import { MAX_TAG_TIMEOUT_SECONDS } from '../../../shared/panorama/buildUidMessag
 import { tagRefreshDue } from '../../../shared/pipeline/auditTargets.js';
 import type { ClusterStatus, StatusReport } from '../../../shared/pipeline/collectStatus.js';
 import { statusAttention } from '../../../shared/pipeline/statusAttention.js';
+import { clusterStatus, statusReport } from '../../helpers/statusReports.js';
 
 const base = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
@@ -136,33 +137,10 @@ describe('tagRefreshDue', () => {
 });
 
 describe('statusAttention with TAG_TIMEOUT_MINUTES', () => {
-  const cluster = (fields: Partial<ClusterStatus> = {}): ClusterStatus => ({
-    cluster: 'aks-a',
-    generation: 3,
-    ipCount: 2,
-    tagCount: 4,
-    heldRemovals: 0,
-    ipsOverBudget: 0,
-    policyWarnings: [],
-    targetProblems: [],
-    synced: true,
-    retiringTargets: [],
-    currentTargets: ['0001'],
-    recomputing: false,
-    monitored: true,
-    targets: [],
-    lastRecomputeResult: 'changed',
-    ...fields,
-  });
-  const report = (fields: Partial<StatusReport>): StatusReport => ({
-    generatedAt: '2026-12-01T12:00:00.000Z',
-    clusters: [cluster()],
-    audits: [],
-    queues: [],
-    poisonedSample: {},
-    pendingSample: {},
-    ...fields,
-  });
+  const cluster = (fields: Partial<ClusterStatus> = {}) =>
+    clusterStatus({ currentTargets: ['0001'], ...fields });
+  const report = (fields: Partial<StatusReport>) =>
+    statusReport({ generatedAt: '2026-12-01T12:00:00.000Z', clusters: [cluster()], queues: [], ...fields });
   const audit = (lastRefreshAt?: string, target = '0001') => ({
     target,
     lastAuditAt: '2026-12-01T11:59:00.000Z',

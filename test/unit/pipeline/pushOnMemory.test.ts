@@ -248,6 +248,26 @@ describe('pushTagDeltas on in-memory storage and Panorama', () => {
     expect(await world.targetStatus.listPushStatus()).toEqual(before);
   });
 
+  it('reads the head once per message: the state comes from the head it checked the generation against', async () => {
+    // prepare
+    const world = pushWorld([WEB]);
+    await recompute(world);
+    const repo = world.deps.clusterState;
+    const getHead = repo.getHead.bind(repo);
+    let headReads = 0;
+    repo.getHead = (cluster) => {
+      headReads++;
+      return getHead(cluster);
+    };
+
+    // act
+    const outcomes = await drain(world);
+
+    // assess
+    expect(outcomes).toEqual([expect.objectContaining({ status: 'pushed' })]);
+    expect(headReads).toBe(1);
+  });
+
   it('converges to the current state whatever the order and number of deliveries', async () => {
     // prepare
     const world = pushWorld([web({ app: 'web', rev: 'v1' })]);

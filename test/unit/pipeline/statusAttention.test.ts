@@ -1,43 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterStatus, StatusReport } from '../../../shared/pipeline/collectStatus.js';
 import { statusAttention } from '../../../shared/pipeline/statusAttention.js';
+import { clusterStatus, statusReport } from '../../helpers/statusReports.js';
 
-function cluster(fields: Partial<ClusterStatus> = {}): ClusterStatus {
-  return {
-    cluster: 'aks-a',
-    generation: 3,
-    ipCount: 2,
-    tagCount: 4,
-    heldRemovals: 0,
-    ipsOverBudget: 0,
-    policyWarnings: [],
-    targetProblems: [],
-    synced: true,
-    retiringTargets: [],
-    recomputing: false,
-    monitored: true,
-    targets: [],
-    lastRecomputeResult: 'changed',
-    ...fields,
-  };
-}
-
-function report(fields: Partial<StatusReport> = {}): StatusReport {
-  return {
-    generatedAt: '2026-12-01T00:00:00.000Z',
-    clusters: [cluster()],
-    audits: [],
-    queues: [
-      { name: 'cluster-recompute', depth: 0 },
-      { name: 'tag-deltas', depth: 3 },
-      { name: 'cluster-recompute-poison', depth: 0 },
-      { name: 'tag-deltas-poison', depth: 0 },
-    ],
-    poisonedSample: {},
-    pendingSample: {},
-    ...fields,
-  };
-}
+const cluster = clusterStatus;
+const report = statusReport;
 
 const target = { cluster: 'aks-a', target: '0101', pending: 0, poisoned: 0 };
 
