@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_SETTINGS, loadConfig, STORAGE_IDENTITY_SETTINGS } from '../../../shared/config/loadConfig.js';
 import { DELTA_QUEUE, RECOMPUTE_QUEUE } from '../../../shared/queues/queueNames.js';
 import { CLUSTER_STATE_TABLE } from '../../../shared/state/ClusterStateStore.js';
+import { PANORAMA_PERMIT_TABLE } from '../../../shared/state/PermitStore.js';
 import { TARGET_STATE_TABLE } from '../../../shared/state/TargetStatusStore.js';
 import {
   type AppSettings,
@@ -345,6 +346,7 @@ describe('secrets and storage', () => {
     expect(at(storage?.template, 'parameters.tableNames.defaultValue')).toEqual([
       CLUSTER_STATE_TABLE,
       TARGET_STATE_TABLE,
+      PANORAMA_PERMIT_TABLE,
     ]);
   });
 

@@ -45,7 +45,7 @@ describe('a register to the vsys a device group holds is refused (multi-vsys fir
     expect(line?.fields).toMatchObject({ hostname: 'fw-mv', deviceGroup: 'dg-v', vsys: 'vsys2' });
     expect(table('vsys1')).toEqual({});
     const report = await collectStatus({ ...world.deps, monitored: [CLUSTER] });
-    expect(statusAttention(report).join('\n')).toContain(`audit ${TARGET}: `);
+    expect(statusAttention(report).join('\n')).toContain(`audit fw-mv (${FW} vsys2): `);
   });
 
   it('a push to it is retried, then poisoned — never redirected', async () => {
